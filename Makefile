@@ -1,0 +1,40 @@
+# dorsum: the two commands a fresh machine needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: help install java demo test check clean
+
+help:            ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) java  ## create .venv and install dorsum with its test tools
+
+java:            ## install a Java runtime for HermiT when none is on PATH (Debian)
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "java not found: installing default-jre-headless (needed by HermiT)"; \
+	  (apt-get update -qq && apt-get install -y -qq default-jre-headless) || \
+	  echo "WARNING: could not install Java; HermiT checks will be reported as skipped"; }
+
+demo: install    ## classify the bundled example cases and print a report for each
+	$(BIN)/dorsum --version
+	$(BIN)/dorsum check
+	@for f in examples/*.json; do $(BIN)/dorsum explain "$$f"; done
+	$(BIN)/dorsum classify examples/
+
+test: install    ## run the test suite
+	$(BIN)/dorsum --version
+	$(BIN)/python -m pytest -q
+
+check: install   ## reason over, validate and QA the knowledge base
+	$(BIN)/dorsum check
+
+clean:           ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -1,0 +1,101 @@
+"""`dorsum check`: reason over, validate and QA the knowledge base, in the spirit of ROBOT
+`reason` + `validate` + `verify`. Each problem is reported with the node or file it concerns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyshacl import validate
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from .errors import KnowledgeBaseError
+from .hermit import JavaMissing, run_hermit
+from .kb import KnowledgeBase, load_kb
+from .namespaces import SH, SPARQL_PREFIXES
+
+SEVERITIES = ("ERROR", "WARN", "INFO")
+
+
+@dataclass
+class Problem:
+    section: str            # "load", "hermit", "shapes", or the QA check's name
+    severity: str           # ERROR, WARN or INFO
+    node: str               # the node or file concerned
+    message: str
+
+    def line(self) -> str:
+        return f"{self.severity:5} {self.section}: {self.node}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    kb: KnowledgeBase | None
+    problems: list[Problem] = field(default_factory=list)
+    hermit: str = "not run"
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "ERROR" for p in self.problems)
+
+
+def shape_problems(data: Graph, shapes: Graph) -> list[Problem]:
+    conforms, results, _ = validate(data, shacl_graph=shapes, inference="none",
+                                    advanced=True, allow_warnings=True)
+    if conforms:
+        return []
+    problems = []
+    for res in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(res, SH.focusNode)
+        path = results.value(res, SH.resultPath)
+        sev = results.value(res, SH.resultSeverity)
+        msgs = sorted(str(m) for m in results.objects(res, SH.resultMessage))
+        severity = {"Violation": "ERROR", "Warning": "WARN"}.get(str(sev).rsplit("#", 1)[-1], "INFO")
+        where = f" (path {path.n3(data.namespace_manager)})" if path is not None else ""
+        node = focus.n3(data.namespace_manager) if focus is not None else "?"
+        problems.append(Problem("shapes", severity, node, (msgs[0] if msgs else "violates a shape") + where))
+    return sorted(problems, key=lambda p: (p.node, p.message))
+
+
+def qa_problems(kb: KnowledgeBase) -> list[Problem]:
+    problems = []
+    for check in kb.checks:
+        severity = check.header.get("severity", "ERROR").upper()
+        rows = kb.graph.query(SPARQL_PREFIXES + check.text)
+        for row in rows:
+            values = [v for v in row if v is not None]
+            node = values[0].n3(kb.graph.namespace_manager) if values else "?"
+            detail = " ".join(str(v) for v in values[1:])
+            problems.append(Problem(check.stem, severity, node, (check.title + (f": {detail}" if detail else ""))))
+    return sorted(problems, key=lambda p: (p.section, p.node, p.message))
+
+
+def run_check(root=None, reasoner: bool = True) -> CheckReport:
+    try:
+        kb = load_kb(root)
+        kb.graph  # noqa: B018 - force rule headers to load
+        kb.shapes  # noqa: B018
+    except KnowledgeBaseError as exc:
+        return CheckReport(None, [Problem("load", "ERROR", exc.file + (f":{exc.line}" if exc.line else ""), exc.message)])
+    report = CheckReport(kb)
+    if reasoner:
+        try:
+            h = run_hermit(kb.graph)
+            if not h.consistent:
+                report.problems.append(Problem("hermit", "ERROR", "ontology", h.message))
+                report.hermit = "inconsistent"
+            else:
+                report.hermit = "consistent" + (f", {len(h.unsatisfiable)} unsatisfiable" if h.unsatisfiable else ", no unsatisfiable classes")
+            for iri in h.unsatisfiable:
+                report.problems.append(Problem("hermit", "ERROR", f"<{iri}>", "unsatisfiable class (equivalent to owl:Nothing)"))
+        except JavaMissing as exc:
+            report.hermit = "skipped"
+            report.skipped.append(str(exc))
+            report.problems.append(Problem("hermit", "ERROR", "java", str(exc)))
+    else:
+        report.hermit = "skipped (--no-reasoner)"
+    report.problems += shape_problems(kb.graph, kb.shapes)
+    report.problems += qa_problems(kb)
+    return report

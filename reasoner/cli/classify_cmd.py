@@ -1,0 +1,1 @@
+"""Placeholder module for case commands (validate, classify, explain)."""

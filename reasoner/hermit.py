@@ -1,0 +1,60 @@
+"""Run HermiT (through owlready2) over the knowledge base: consistency and unsatisfiable classes.
+
+HermiT runs once over the fixed TBox in `dorsum check`, never per case. owlready2 gets its own
+in-memory World per call, so nothing leaks between runs, and reads an N-Triples copy of the
+merged graph: it never sees, let alone fetches, an owl:imports.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+
+
+class JavaMissing(RuntimeError):
+    """HermiT needs a Java runtime and none is on PATH."""
+
+
+@dataclass
+class HermitReport:
+    consistent: bool
+    unsatisfiable: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None
+
+
+def run_hermit(graph: Graph) -> HermitReport:
+    if not java_available():
+        raise JavaMissing("HermiT needs Java, and no `java` is on PATH: install a JRE "
+                          "(Debian: apt-get install default-jre-headless) or run `make java`.")
+    import owlready2
+    from owlready2 import OwlReadyInconsistentOntologyError, World, sync_reasoner_hermit
+
+    owlready2.JAVA_EXE = shutil.which("java")
+    with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
+        nt = Path(tmp) / "kb.nt"
+        graph.serialize(nt, format="nt", encoding="utf-8")
+        world = World()
+        onto = world.get_ontology("https://w3id.org/dorsum/ontology")
+        with open(nt, "rb") as fh:
+            onto.load(fileobj=fh, format="ntriples")
+        try:
+            with onto:
+                sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except OwlReadyInconsistentOntologyError as exc:
+            return HermitReport(False, [], f"the knowledge base is inconsistent: {exc}".strip())
+        except owlready2.OwlReadyJavaError as exc:
+            lines = [ln.strip() for ln in str(exc).splitlines() if "Exception" in ln or "HermiT" in ln]
+            return HermitReport(False, [], "HermiT could not reason over the knowledge base: "
+                                + (" ".join(lines[:3]) or str(exc)[:400]))
+        unsat = sorted(c.iri for c in world.inconsistent_classes()
+                       if c.iri != "http://www.w3.org/2002/07/owl#Nothing")
+        world.close()
+    return HermitReport(True, unsat)
