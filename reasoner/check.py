@@ -76,7 +76,7 @@ def run_check(root=None, reasoner: bool = True) -> CheckReport:
     try:
         kb = load_kb(root)
         kb.graph  # noqa: B018 - force rule headers to load
-        kb.shapes  # noqa: B018
+        kb.kb_shapes, kb.case_shapes, kb.result_shapes  # noqa: B018 - parse errors surface here
     except KnowledgeBaseError as exc:
         return CheckReport(None, [Problem("load", "ERROR", exc.file + (f":{exc.line}" if exc.line else ""), exc.message)])
     report = CheckReport(kb)
@@ -96,6 +96,6 @@ def run_check(root=None, reasoner: bool = True) -> CheckReport:
             report.problems.append(Problem("hermit", "ERROR", "java", str(exc)))
     else:
         report.hermit = "skipped (--no-reasoner)"
-    report.problems += shape_problems(kb.graph, kb.shapes)
+    report.problems += shape_problems(kb.graph, kb.kb_shapes)
     report.problems += qa_problems(kb)
     return report

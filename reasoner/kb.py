@@ -40,9 +40,9 @@ def parse_turtle(path: Path, root: Path) -> Graph:
     return g
 
 
-def load_ttl_dir(directory: Path, root: Path) -> Graph:
+def load_ttl_dir(directory: Path, root: Path, pattern: str = "*.ttl") -> Graph:
     merged = Graph()
-    for path in sorted(directory.glob("*.ttl")):
+    for path in sorted(directory.glob(pattern)):
         merged += parse_turtle(path, root)
     return merged
 
@@ -72,8 +72,19 @@ class KnowledgeBase:
         return g
 
     @cached_property
-    def shapes(self) -> Graph:
-        return load_ttl_dir(self.paths.shapes, self.paths.root)
+    def kb_shapes(self) -> Graph:
+        """Shapes the knowledge base itself must satisfy (shapes/kb-*.ttl)."""
+        return load_ttl_dir(self.paths.shapes, self.paths.root, "kb-*.ttl")
+
+    @cached_property
+    def case_shapes(self) -> Graph:
+        """Shapes every input case must satisfy before any rule runs (shapes/case-*.ttl)."""
+        return load_ttl_dir(self.paths.shapes, self.paths.root, "case-*.ttl")
+
+    @cached_property
+    def result_shapes(self) -> Graph:
+        """Shapes every result graph must satisfy (shapes/result-*.ttl)."""
+        return load_ttl_dir(self.paths.shapes, self.paths.root, "result-*.ttl")
 
     @cached_property
     def version(self) -> str:

@@ -1,0 +1,64 @@
+"""The pipeline for one case and for a batch: intake -> validate -> infer -> result graph -> JSON.
+
+Every input case yields exactly one CaseResult, in input order: an invalid case carries its errors
+and no rule runs on it; a valid one carries its result graph (input, inferences, provenance) and the
+JSON view of that graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from rdflib import Graph
+
+from .context import load_context
+from .engine import Engine
+from .intake import CaseInput, read_cases
+from .kb import KnowledgeBase, load_kb
+from .provenance import build_result_graph
+from .results import ResultView
+from .validate import CaseValidator
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    status: str              # "classified" or "invalid"
+    json: dict
+    graph: Graph | None      # the result graph (None for an invalid case)
+    source: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "classified"
+
+
+class Classifier:
+    """Holds the loaded knowledge base and engine; reuse one for many cases."""
+
+    def __init__(self, kb: KnowledgeBase | None = None, kb_root: str | Path | None = None):
+        self.kb = kb or load_kb(kb_root)
+        self.ctx = load_context(str(self.kb.paths.context))
+        self.validator = CaseValidator(self.kb, self.ctx)
+        self.engine = Engine(self.kb)
+        self.view = ResultView(self.kb, self.ctx)
+
+    def validate(self, ci: CaseInput) -> list[dict]:
+        return list(ci.errors) if ci.errors else self.validator.validate(ci)
+
+    def classify_input(self, ci: CaseInput) -> CaseResult:
+        errors = self.validate(ci)
+        if errors or ci.graph is None:
+            return CaseResult(ci.case_id, "invalid", self.view.invalid(ci.case_id, errors), None, ci.source)
+        derivation = self.engine.derive(ci.graph)
+        graph = build_result_graph(ci.iri, ci.graph, derivation, self.kb, self.ctx)
+        return CaseResult(ci.case_id, "classified", self.view.classified(ci.case_id, ci.iri, graph), graph, ci.source)
+
+    def inputs(self, paths: Iterable[str | Path]) -> Iterator[CaseInput]:
+        return read_cases(paths, self.kb.paths.context)
+
+    def classify_paths(self, paths: Iterable[str | Path]) -> Iterator[CaseResult]:
+        for ci in self.inputs(paths):
+            yield self.classify_input(ci)

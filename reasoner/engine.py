@@ -1,0 +1,162 @@
+"""The inference engine: OWL RL (as SPARQL) plus the rule files, stratum by stratum, to a fixpoint.
+
+The knowledge base is loaded once into an in-memory Oxigraph store, in its own named graph, after
+its TBox has been closed once with owlrl. Each case goes into its own graph; inferred triples go
+into another, so inference never mutates the input and validation never sees inferred triples.
+Rules run in a fixed order (stratum, then file name); each new triple is recorded with the rule
+that produced it, which is the provenance the result graph is built from.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from .errors import DorsumError
+from .kb import KnowledgeBase
+from .namespaces import DORSUM, KB_GRAPH, SPARQL_PREFIXES
+from .owlcompile import compile_defined_classes
+
+CASE_GRAPH = "https://w3id.org/dorsum/graph/case"
+INFERRED_GRAPH = "https://w3id.org/dorsum/graph/inferred"
+MAX_ITERATIONS = 50
+
+
+class FixpointError(DorsumError):
+    """The rules kept producing new triples: a rule mints fresh terms on every pass."""
+
+
+def to_ox(term):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"cannot convert {term!r}")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query the engine runs: an inference step or a rule."""
+
+    iri: str
+    text: str
+    stratum: int
+    is_rule: bool
+
+
+@dataclass
+class Derivation:
+    """What inference added to one case, and which rule produced each conclusion."""
+
+    triples: list                      # rdflib triples, in the order they were derived
+    generated_by: dict                 # conclusion IRI -> rule IRI
+    iterations: int = 0
+    seconds: float = 0.0
+    per_query: dict = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.store = ox.Store()
+        self.kb_graph = ox.NamedNode(KB_GRAPH)
+        self.case_graph = ox.NamedNode(CASE_GRAPH)
+        self.inferred_graph = ox.NamedNode(INFERRED_GRAPH)
+        closure = self._tbox_closure()
+        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.kb_graph) for s, p, o in closure
+                          if not isinstance(s, Literal))  # owlrl works in generalised RDF
+        self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
+        self.queries = self._queries()
+        # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
+        # re-running inference so conclusions get their superclasses too
+        self.strata = [0] + sorted({q.stratum for q in self.queries if q.is_rule})
+
+    def _tbox_closure(self) -> Graph:
+        """The knowledge base closed once under OWL 2 RL (owlrl), not per case."""
+        import owlrl
+
+        g = Graph()
+        g += self.kb.graph
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(g)
+        # owlrl's reflexive owl:sameAs and typing of literals add nothing a rule uses
+        g.remove((None, URIRef("http://www.w3.org/2002/07/owl#sameAs"), None))
+        return g
+
+    def _queries(self) -> list[Query]:
+        out = []
+        for cls, text in compile_defined_classes(self.kb.graph):
+            out.append(Query(f"{cls}#compiled-definition", text, 0, False))
+        for f in self.kb.inference:
+            out.append(Query(f.iri, SPARQL_PREFIXES + f.text, 0, False))
+        for f in self.kb.rules:
+            if f.status == "active":
+                out.append(Query(f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
+        return out
+
+    def derive(self, case: Graph, profile: bool = False) -> Derivation:
+        """Run inference and rules over one (valid) case graph."""
+        start = time.perf_counter()
+        store = self.store
+        store.remove_graph(self.case_graph) if store.contains_named_graph(self.case_graph) else None
+        store.remove_graph(self.inferred_graph) if store.contains_named_graph(self.inferred_graph) else None
+        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.case_graph) for s, p, o in case)
+        derived: list = []
+        generated_by: dict = {}
+        per_query: dict = {}
+        iterations = 0
+        inference = [q for q in self.queries if not q.is_rule]
+        for stratum in self.strata:
+            batch = inference + [q for q in self.queries if q.is_rule and q.stratum == stratum and stratum > 0]
+            for iteration in range(MAX_ITERATIONS):
+                iterations += 1
+                new_total = 0
+                for q in batch:
+                    t0 = time.perf_counter() if profile else 0.0
+                    try:
+                        result = store.query(q.text, use_default_graph_as_union=True)
+                    except SyntaxError as exc:
+                        raise DorsumError(f"{q.iri}: SPARQL syntax error: {exc}") from exc
+                    fresh = []
+                    for t in result:
+                        if not any(True for _ in store.quads_for_pattern(t.subject, t.predicate, t.object, None)):
+                            fresh.append(t)
+                    if fresh:
+                        store.extend(ox.Quad(t.subject, t.predicate, t.object, self.inferred_graph) for t in fresh)
+                        for t in fresh:
+                            triple = (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
+                            derived.append(triple)
+                            if q.is_rule and triple[1] == RDF.type and str(triple[2]) in self.conclusion_classes:
+                                generated_by.setdefault(str(triple[0]), q.iri)
+                        new_total += len(fresh)
+                    if profile:
+                        per_query[q.iri] = per_query.get(q.iri, 0.0) + time.perf_counter() - t0
+                if new_total == 0:
+                    break
+            else:
+                raise FixpointError(f"rules of stratum {stratum} did not reach a fixpoint in {MAX_ITERATIONS} passes")
+        store.remove_graph(self.case_graph)
+        if store.contains_named_graph(self.inferred_graph):
+            store.remove_graph(self.inferred_graph)
+        return Derivation(derived, generated_by, iterations, time.perf_counter() - start, per_query)

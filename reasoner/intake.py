@@ -1,0 +1,331 @@
+"""Intake: turn input files into case graphs, one CaseInput per input case, never fewer.
+
+Inputs are the flat JSON form (a .json object or array, or .jsonl lines), which is JSON-LD under
+the shipped context (context/case.context.jsonld), or RDF (Turtle, N-Triples, JSON-LD) using the
+ontology's vocabulary. Whatever goes wrong with one case (malformed JSON, an unknown key, a missing
+id, a remote context) becomes errors on that case's result; the batch goes on.
+
+Nothing here reaches the network: rdflib's Turtle parser never follows owl:imports, and any
+JSON-LD @context or @import other than the shipped context is refused before parsing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+from urllib.parse import quote
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from .context import CONTEXT_IRI, CaseContext, load_context
+from .namespaces import CASE_BASE, DORSUM
+
+JSON_SUFFIXES = {".json"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
+INPUT_SUFFIXES = JSON_SUFFIXES | JSONL_SUFFIXES | set(RDF_FORMATS)
+MAX_DEPTH = 16  # the flat form nests 3 deep; anything far deeper is refused, not recursed into
+
+
+@dataclass
+class CaseInput:
+    """One input case: its graph when intake succeeded, else the errors that say why not."""
+
+    case_id: str
+    source: str
+    iri: str | None = None
+    graph: Graph | None = None
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.graph is not None and not self.errors
+
+
+def error(path: str, value, message: str) -> dict:
+    if value is not None and not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, allow_nan=True)
+        except (TypeError, ValueError):
+            value = repr(value)
+    return {"path": path, "value": value, "message": message}
+
+
+def case_iri(case_id: str) -> str:
+    """A case id becomes an IRI; characters that would break an IRI are percent-encoded."""
+    return CASE_BASE + quote(case_id, safe="-._~")
+
+
+# ---------------------------------------------------------------- JSON parsing
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def _check_floats(value) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+
+
+def parse_json(text: str):
+    """json.loads that refuses NaN/Infinity (not JSON) and absurd nesting."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _depth(value, limit: int, level: int = 0) -> int:
+    if level > limit:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, limit, level + 1) for v in value.values()] or [level])
+    if isinstance(value, list):
+        return max([_depth(v, limit, level + 1) for v in value] or [level])
+    return level
+
+
+# ---------------------------------------------------------------- the flat form
+
+def unknown_keys(value, ctx: CaseContext, path: str = "") -> list[dict]:
+    """Keys JSON-LD would silently drop: each is an error naming its path, with a suggestion."""
+    errs = []
+    if isinstance(value, dict):
+        for key in value:
+            sub = f"{path}.{key}" if path else key
+            if key.startswith("@"):
+                errs.append(error(sub, key, f"JSON-LD keyword '{key}' is not allowed in the flat case form"))
+            elif key not in ctx.terms:
+                near = difflib.get_close_matches(key, sorted(ctx.terms), n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                errs.append(error(sub, key, f"unknown key '{key}'{hint}"))
+            else:
+                errs.extend(unknown_keys(value[key], ctx, sub))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                errs.extend(unknown_keys(item, ctx, f"{path}[{i}]"))
+    return errs
+
+
+def flat_case(obj, source: str, ctx: CaseContext) -> CaseInput:
+    """One flat JSON object -> a case graph (JSON-LD under the shipped context)."""
+    if not isinstance(obj, dict):
+        return CaseInput(source, source, errors=[error("", obj, "a case must be a JSON object")])
+    raw_id = obj.get("id")
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        case_id = source
+        errs = [error("id", raw_id, "every case needs an 'id': a non-empty string")]
+    else:
+        case_id, errs = raw_id, []
+    if _depth(obj, MAX_DEPTH) > MAX_DEPTH:
+        return CaseInput(case_id, source, errors=errs + [error("", None, f"input nests deeper than {MAX_DEPTH} levels; the case form nests 3")])
+    errs += unknown_keys(obj, ctx)
+    if errs:
+        return CaseInput(case_id, source, errors=errs)
+    iri = case_iri(case_id)
+    doc = dict(obj)
+    doc["@context"] = ctx.context
+    doc["@id"] = iri
+    doc["@type"] = str(DORSUM.Case)
+    g = Graph()
+    try:
+        g.parse(data=json.dumps(doc), format="json-ld")
+    except Exception as exc:  # a value JSON-LD cannot map (e.g. an object where a slug belongs)
+        return CaseInput(case_id, source, errors=[error("", None, f"could not read the case as JSON-LD: {exc}")])
+    return CaseInput(case_id, source, iri, skolemize(g, URIRef(iri)))
+
+
+# ---------------------------------------------------------------- RDF
+
+def remote_contexts(value, path: str = "") -> list[str]:
+    """Every @context / @import that names a document other than the shipped context."""
+    found = []
+    if isinstance(value, dict):
+        for key, v in value.items():
+            if key in ("@context", "@import"):
+                for item in v if isinstance(v, list) else [v]:
+                    if isinstance(item, str) and item != CONTEXT_IRI:
+                        found.append(item)
+            found.extend(remote_contexts(v, f"{path}.{key}"))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(remote_contexts(item, path))
+    return found
+
+
+def _inline_shipped_context(value, ctx: CaseContext):
+    if isinstance(value, dict):
+        return {k: (ctx.context if k == "@context" and v == CONTEXT_IRI else _inline_shipped_context(v, ctx))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inline_shipped_context(v, ctx) for v in value]
+    return value
+
+
+def rdf_cases(graph: Graph, source: str) -> list[CaseInput]:
+    """Split an RDF graph into its cases. Triples outside every case are an error on each case:
+    a case file may describe cases, never change the knowledge base."""
+    cases = sorted(set(graph.subjects(RDF.type, DORSUM.Case)), key=str)
+    if not cases:
+        return [CaseInput(source, source, errors=[error("", None, "no dorsum:Case found in this RDF input")])]
+    reached: set = set()
+    parts = []
+    for case in cases:
+        sub = Graph()
+        seen, todo = {case}, [case]
+        while todo:
+            node = todo.pop()
+            for s, p, o in graph.triples((node, None, None)):
+                sub.add((s, p, o))
+                if o not in seen and (isinstance(o, BNode) or (isinstance(o, URIRef) and (o, RDF.type, DORSUM.Case) not in graph
+                                                              and str(o).startswith(str(case)))):
+                    seen.add(o)
+                    todo.append(o)
+        reached |= set(sub)
+        parts.append((case, sub))
+    stray = sorted((t for t in graph if t not in reached), key=lambda t: tuple(map(str, t)))
+    out = []
+    for case, sub in parts:
+        cid = graph.value(case, DORSUM.caseId)
+        case_id = str(cid) if cid is not None else str(case).rsplit("/", 1)[-1]
+        ci = CaseInput(case_id, source, str(case), skolemize(sub, case) if isinstance(case, URIRef) else None)
+        if not isinstance(case, URIRef):
+            ci.errors.append(error("id", None, "a case must be named by an IRI, not a blank node"))
+        if stray:
+            s, p, o = stray[0]
+            ci.errors.append(error("", f"{s.n3()} {p.n3()} {o.n3()}",
+                                   f"the input asserts {len(stray)} triple(s) outside any case (first shown); "
+                                   "case files may describe cases but never change the knowledge base"))
+        out.append(ci)
+    return out
+
+
+def rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
+    source = str(path)
+    fmt = RDF_FORMATS[path.suffix.lower()]
+    try:
+        data = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [CaseInput(source, source, errors=[error("", None, f"not UTF-8 text: {exc}")])]
+    g = Graph()
+    if fmt == "json-ld":
+        try:
+            doc = parse_json(data)
+        except (ValueError, RecursionError) as exc:
+            return [CaseInput(source, source, errors=[error("", None, f"malformed JSON: {exc}")])]
+        remote = remote_contexts(doc)
+        if remote:
+            return [CaseInput(source, source, errors=[error("@context", remote[0],
+                    "remote JSON-LD contexts are never fetched; use the shipped context "
+                    f"({CONTEXT_IRI}) or put the context inline")])]
+        data = json.dumps(_inline_shipped_context(doc, ctx))
+    try:
+        g.parse(data=data, format=fmt)
+    except Exception as exc:
+        return [CaseInput(source, source, errors=[error("", None, f"malformed {fmt}: {exc}".strip()[:500])])]
+    return rdf_cases(g, source)
+
+
+# ---------------------------------------------------------------- blank nodes
+
+def skolemize(graph: Graph, root: URIRef) -> Graph:
+    """Name every blank node by its path from the case (case/lump, case/skinMarkers/rest, ...),
+    so the same input always gives the same IRIs and byte-identical output."""
+    out = Graph()
+    names: dict = {root: root}
+    todo = [root]
+    while todo:
+        node = todo.pop(0)
+        by_pred: dict = {}
+        for p, o in sorted(graph.predicate_objects(node), key=lambda po: (str(po[0]), isinstance(po[1], BNode), str(po[1]))):
+            if isinstance(o, BNode):
+                by_pred.setdefault(p, []).append(o)
+            else:
+                out.add((names[node], p, o))
+        for p, bnodes in by_pred.items():
+            local = str(p).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+            ordered = sorted(bnodes, key=lambda b: sorted((str(q), "" if isinstance(v, BNode) else str(v))
+                                                         for q, v in graph.predicate_objects(b)))
+            for i, b in enumerate(ordered):
+                if b not in names:
+                    names[b] = URIRef(f"{names[node]}/{local}" + (f"-{i + 1}" if len(ordered) > 1 else ""))
+                    todo.append(b)
+                out.add((names[node], p, names[b]))
+    return out
+
+
+# ---------------------------------------------------------------- sources
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files first as given, directories expanded to their input files in name order."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
+    """Every case of every input, in input order. Streams .jsonl line by line."""
+    ctx = load_context(str(context_path))
+    for path in expand_paths(paths):
+        source = str(path)
+        suffix = path.suffix.lower()
+        if not path.exists():
+            yield CaseInput(source, source, errors=[error("", source, "no such file")])
+            continue
+        if suffix in RDF_FORMATS and suffix != ".jsonld":
+            yield from rdf_file(path, ctx)
+            continue
+        if suffix in JSONL_SUFFIXES:
+            with open(path, "rb") as fh:
+                for n, raw in enumerate(fh, 1):
+                    if not raw.strip():
+                        continue
+                    yield from _json_text(raw, f"{source}:{n}", ctx, path)
+            continue
+        if suffix in JSON_SUFFIXES | {".jsonld"}:
+            yield from _json_text(path.read_bytes(), source, ctx, path)
+            continue
+        yield CaseInput(source, source, errors=[error("", source,
+                        f"unsupported input type '{suffix}'; expected one of {', '.join(sorted(INPUT_SUFFIXES))}")])
+
+
+def _json_text(raw: bytes, source: str, ctx: CaseContext, path: Path) -> Iterator[CaseInput]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield CaseInput(source, source, errors=[error("", None, f"not UTF-8 text: {exc}")])
+        return
+    try:
+        obj = parse_json(text)
+    except (ValueError, RecursionError) as exc:
+        yield CaseInput(source, source, errors=[error("", text.strip()[:80], f"malformed JSON: {exc}")])
+        return
+    if isinstance(obj, dict) and "@context" in obj:
+        yield from rdf_file(path, ctx) if path.suffix.lower() == ".jsonld" else _jsonld_obj(obj, source, ctx)
+        return
+    items = obj if isinstance(obj, list) else [obj]
+    for i, item in enumerate(items):
+        yield flat_case(item, f"{source}[{i}]" if isinstance(obj, list) else source, ctx)
+
+
+def _jsonld_obj(obj: dict, source: str, ctx: CaseContext) -> Iterator[CaseInput]:
+    remote = remote_contexts(obj)
+    if remote:
+        yield CaseInput(source, source, errors=[error("@context", remote[0],
+                        "remote JSON-LD contexts are never fetched; use the shipped context "
+                        f"({CONTEXT_IRI}) or put the context inline")])
+        return
+    g = Graph()
+    try:
+        g.parse(data=json.dumps(_inline_shipped_context(obj, ctx)), format="json-ld")
+    except Exception as exc:
+        yield CaseInput(source, source, errors=[error("", None, f"malformed JSON-LD: {exc}")])
+        return
+    yield from rdf_cases(g, source)
