@@ -17,7 +17,8 @@ from .context import load_context
 from .engine import Engine
 from .intake import CaseInput, read_cases
 from .kb import KnowledgeBase, load_kb
-from .provenance import build_result_graph
+from .intake import case_iri
+from .provenance import add_result_node, build_result_graph
 from .results import ResultView
 from .validate import CaseValidator
 
@@ -27,7 +28,7 @@ class CaseResult:
     case_id: str
     status: str              # "classified" or "invalid"
     json: dict
-    graph: Graph | None      # the result graph (None for an invalid case)
+    graph: Graph             # the result graph (for an invalid case: the result node and its errors)
     source: str
 
     @property
@@ -51,9 +52,12 @@ class Classifier:
     def classify_input(self, ci: CaseInput) -> CaseResult:
         errors = self.validate(ci)
         if errors or ci.graph is None:
-            return CaseResult(ci.case_id, "invalid", self.view.invalid(ci.case_id, errors), None, ci.source)
+            graph = Graph()
+            add_result_node(graph, ci.iri or case_iri(ci.case_id), "invalid", self.kb, errors)
+            return CaseResult(ci.case_id, "invalid", self.view.invalid(ci.case_id, errors), graph, ci.source)
         derivation = self.engine.derive(ci.graph)
         graph = build_result_graph(ci.iri, ci.graph, derivation, self.kb, self.ctx)
+        add_result_node(graph, ci.iri, "classified", self.kb)
         return CaseResult(ci.case_id, "classified", self.view.classified(ci.case_id, ci.iri, graph), graph, ci.source)
 
     def inputs(self, paths: Iterable[str | Path]) -> Iterator[CaseInput]:

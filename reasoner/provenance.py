@@ -119,3 +119,25 @@ def build_result_graph(case_iri: str, case_graph: Graph, derivation, kb, ctx) ->
                     for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
                         g.add((ref, DCTERMS.bibliographicCitation, o))
     return g
+
+
+def add_result_node(g: Graph, case_iri: str, status: str, kb, errors: list[dict] | None = None) -> URIRef:
+    """The result entity: status, knowledge-base version and hash, and any validation errors."""
+    case = URIRef(case_iri)
+    result = URIRef(case_iri + "/result")
+    g.add((result, RDF.type, DORSUM.ClassificationResult))
+    g.add((result, RDF.type, PROV.Entity))
+    g.add((result, DORSUM.aboutCase, case))
+    g.add((result, DORSUM.resultStatus, Literal(status)))
+    g.add((result, DORSUM.knowledgeBaseVersion, Literal(kb.version)))
+    g.add((result, DORSUM.knowledgeBaseSha256, Literal(kb.sha256)))
+    g.add((result, PROV.wasAttributedTo, DORSUM.engine))
+    for i, err in enumerate(errors or [], 1):
+        e = URIRef(f"{case_iri}/result/error-{i}")
+        g.add((result, DORSUM.hasError, e))
+        g.add((e, RDF.type, DORSUM.ValidationError))
+        g.add((e, DORSUM.errorPath, Literal(err["path"])))
+        if err.get("value") is not None:
+            g.add((e, DORSUM.errorValue, Literal(str(err["value"]))))
+        g.add((e, DORSUM.errorMessage, Literal(err["message"])))
+    return result
