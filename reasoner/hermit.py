@@ -58,3 +58,31 @@ def run_hermit(graph: Graph) -> HermitReport:
                        if c.iri != "http://www.w3.org/2002/07/owl#Nothing")
         world.close()
     return HermitReport(True, unsat)
+
+
+def hermit_types(graph: Graph, individuals: list[str]) -> dict[str, set[str]]:
+    """Every class HermiT infers for the given individuals (direct and indirect), by IRI.
+
+    Used by tests to show that dorsum's compiled OWL rules classify exactly as HermiT does.
+    """
+    if not java_available():
+        raise JavaMissing("HermiT needs Java, and no `java` is on PATH.")
+    import owlready2
+    from owlready2 import World, sync_reasoner_hermit
+
+    owlready2.JAVA_EXE = shutil.which("java")
+    with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
+        nt = Path(tmp) / "abox.nt"
+        graph.serialize(nt, format="nt", encoding="utf-8")
+        world = World()
+        onto = world.get_ontology("https://w3id.org/dorsum/ontology")
+        with open(nt, "rb") as fh:
+            onto.load(fileobj=fh, format="ntriples")
+        with onto:
+            sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        out = {}
+        for iri in individuals:
+            ind = world[iri]
+            out[iri] = {c.iri for c in ind.INDIRECT_is_a if hasattr(c, "iri")} if ind is not None else set()
+        world.close()
+    return out

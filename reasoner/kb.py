@@ -20,6 +20,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, RDF
 
 from .errors import KnowledgeBaseError
+from .namespaces import PREFIXES
 from .paths import KBPaths, kb_paths
 from .rules import RuleFile, read_query_dir, rule_metadata_triples
 
@@ -65,6 +66,8 @@ class KnowledgeBase:
     def graph(self) -> Graph:
         """The ontology plus the rules' metadata: what rules and checks query."""
         g = Graph()
+        for prefix, iri in PREFIXES.items():
+            g.bind(prefix, iri, override=True)
         g += self.ontology
         for rule in self.rules:
             for t in rule_metadata_triples(rule):
