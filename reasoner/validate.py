@@ -105,7 +105,7 @@ class CaseValidator:
             else:
                 key = None
             path = ".".join(x for x in (base, key) if x)
-            shown = self.show(value)
+            shown = None if value == focus and rpath is None else self.show(value)
             e = error(path, shown, msgs[0] if msgs else "does not conform to the case shapes")
             errors[(e["path"], e["message"], str(e["value"]))] = e
         return [errors[k] for k in sorted(errors)]
