@@ -1,6 +1,6 @@
 """The JSON view of a result graph: what a clinician-informatician reads, with its provenance.
 
-Conclusions of one kind about the same concept (two rules recommending the same ultrasound) are
+Conclusions of one kind about the same concept (two rules recommending the same action) are
 shown once: with the shortest within_days, the rule that set it, and the statements, references
 and findings of all of them. Lists are sorted by slug and keys come in a fixed order, so the same
 graph always gives the same bytes.

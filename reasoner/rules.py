@@ -49,7 +49,7 @@ class RuleFile:
 
 
 def expand(curie: str) -> str:
-    """Expand `dorsum:stmt-x` (or a full IRI in <>) to an IRI string."""
+    """Expand `dorsum:local-name` (or a full IRI in <>) to an IRI string."""
     curie = curie.strip()
     if curie.startswith("<") and curie.endswith(">"):
         return curie[1:-1]

@@ -1,0 +1,5 @@
+"""`python -m reasoner.cli` runs the `dorsum` command."""
+
+from . import main
+
+main(prog_name="dorsum")
