@@ -1,0 +1,57 @@
+"""Saved analytics queries (queries/analytics/*.rq) and the formats their results are written in."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from .namespaces import SPARQL_PREFIXES
+from .rules import read_query_dir
+
+
+def list_saved(paths):
+    return read_query_dir(paths.analytics, paths.root)
+
+
+def saved_query(paths, name: str) -> str:
+    f = paths.analytics / f"{name}.rq"
+    if not f.is_file():
+        names = ", ".join(q.stem for q in list_saved(paths))
+        raise click.UsageError(f"no saved query '{name}'; saved queries are: {names}")
+    return f.read_text(encoding="utf-8")
+
+
+def _term(t) -> str:
+    if t is None:
+        return ""
+    if isinstance(t, ox.Literal):
+        return t.value
+    if isinstance(t, ox.NamedNode):
+        return t.value
+    return str(t)
+
+
+def run_query(store: ox.Store, text: str, fmt: str) -> str:
+    result = store.query(SPARQL_PREFIXES + text, use_default_graph_as_union=True)
+    if isinstance(result, ox.QueryBoolean):
+        return ("true" if bool(result) else "false") + "\n"
+    if isinstance(result, ox.QueryTriples):
+        rdf = {"table": ox.RdfFormat.TURTLE, "json": ox.RdfFormat.JSON_LD, "csv": ox.RdfFormat.N_TRIPLES,
+               "tsv": ox.RdfFormat.N_TRIPLES}[fmt]
+        return result.serialize(format=rdf).decode("utf-8")
+    if fmt == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        variables = [v.value for v in result.variables]
+        table = Table(*variables)
+        for row in result:
+            table.add_row(*[_term(row[v]) for v in variables])
+        buf = io.StringIO()
+        Console(file=buf, width=200, highlight=False).print(table)
+        return buf.getvalue()
+    formats = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
+    return result.serialize(format=formats[fmt]).decode("utf-8")

@@ -1,0 +1,44 @@
+"""`dorsum query`: run a saved analytics query (--name) or any .rq file against a store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import main
+from .options import kb_option
+
+
+@main.command("query")
+@click.argument("query_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--name", help="A saved query of queries/analytics/ (file name without .rq).")
+@click.option("--store", "store_path", required=False, type=click.Path(file_okay=False),
+              help="Store directory made by `dorsum load`.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
+@click.option("--list", "list_queries", is_flag=True, help="List the saved queries and what each answers.")
+@kb_option
+def query_cmd(query_file, name, store_path, fmt, list_queries, kb_root):
+    """Run a SPARQL query over the store (the default graph is the union of all graphs)."""
+    from ..analytics import list_saved, run_query, saved_query
+    from ..kb import kb_paths
+    from ..store import StoreError, open_store
+
+    paths = kb_paths(kb_root)
+    if list_queries:
+        for q in list_saved(paths):
+            click.echo(f"{q.stem:32} {q.title}")
+        return
+    if bool(query_file) == bool(name):
+        raise click.UsageError("give either a query FILE or --name NAME (see --list)")
+    if not store_path:
+        raise click.UsageError("--store is required")
+    text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
+    try:
+        store = open_store(store_path, read_only=True)
+        sys.stdout.write(run_query(store, text, fmt))
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except SyntaxError as exc:
+        raise click.ClickException(f"SPARQL syntax error: {exc}") from exc

@@ -1,0 +1,103 @@
+"""The persistent case store: an on-disk Oxigraph (RocksDB) store, nothing to install or start.
+
+Graph IRI scheme (documented in the README):
+- the knowledge base:      https://w3id.org/dorsum/graph/kb   (ontology + rule headers + a node
+                           https://w3id.org/dorsum/graph/kb/info with version and SHA-256)
+- one graph per case:      https://w3id.org/dorsum/graph/case/<percent-encoded case id>
+                           holding the case's input, everything inferred, the PROV-O provenance and
+                           the result node (status, errors, knowledge-base version and hash).
+
+Writes go in chunks, each one SPARQL update (one transaction): every case of the chunk has its old
+graph dropped and its new graph inserted together, so a case is always either fully stored or
+absent, re-loading a case id replaces it, and an interrupted load leaves a consistent store that a
+re-run completes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+
+from .errors import DorsumError
+from .namespaces import DORSUM, KB_GRAPH
+
+CASE_GRAPH_BASE = "https://w3id.org/dorsum/graph/case/"
+KB_INFO = URIRef(KB_GRAPH + "/info")
+
+
+class StoreError(DorsumError):
+    """The store cannot be opened or written; the message says why and what to do."""
+
+
+def case_graph_iri(case_id: str) -> str:
+    return CASE_GRAPH_BASE + quote(case_id, safe="-._~")
+
+
+def open_store(path: str | Path, read_only: bool = False) -> ox.Store:
+    path = Path(path)
+    try:
+        if read_only:
+            if not path.exists():
+                raise StoreError(f"no store at {path}: create one with `dorsum load ... --store {path}`")
+            return ox.Store.read_only(str(path))
+        return ox.Store(str(path))
+    except OSError as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreError(f"the store at {path} is locked: another dorsum process (load or serve) is using it. "
+                             "Wait for it to finish or stop it, then retry.") from exc
+        if "read-only" in text.lower() or "permission" in text.lower():
+            raise StoreError(f"cannot write the store at {path}: {text}. Check the directory's permissions "
+                             "and free space; stored cases are unchanged.") from exc
+        raise StoreError(f"cannot open the store at {path}: {text}. If it is corrupted, restore a backup "
+                         "or load the cases again into a new directory.") from exc
+
+
+def _nt_lines(g: Graph) -> str:
+    return g.serialize(format="nt", encoding="utf-8").decode("utf-8")
+
+
+def store_kb(store: ox.Store, kb) -> None:
+    """Load the knowledge base once into its own graph, with its version and hash (replacing any older one)."""
+    g = Graph()
+    g += kb.graph
+    g.add((KB_INFO, DORSUM.knowledgeBaseVersion, Literal(kb.version)))
+    g.add((KB_INFO, DORSUM.knowledgeBaseSha256, Literal(kb.sha256)))
+    update = f"DROP SILENT GRAPH <{KB_GRAPH}> ;\nINSERT DATA {{ GRAPH <{KB_GRAPH}> {{\n{_nt_lines(g)}}} }}"
+    _update(store, update)
+
+
+def stored_kb_sha(store: ox.Store) -> str | None:
+    q = f"SELECT ?sha WHERE {{ GRAPH <{KB_GRAPH}> {{ <{KB_INFO}> <{DORSUM.knowledgeBaseSha256}> ?sha }} }}"
+    for row in store.query(q):
+        return row["sha"].value
+    return None
+
+
+def write_chunk(store: ox.Store, results) -> None:
+    """Replace the graphs of a chunk of CaseResults in one transaction."""
+    if not results:
+        return
+    latest = {}
+    for r in results:  # the same id twice in one chunk: the later case wins, as in a later chunk
+        latest[r.case_id] = r
+    results = list(latest.values())
+    parts = []
+    inserts = []
+    for r in results:
+        g_iri = case_graph_iri(r.case_id)
+        parts.append(f"DROP SILENT GRAPH <{g_iri}>")
+        inserts.append(f"GRAPH <{g_iri}> {{\n{_nt_lines(r.graph)}}}")
+    update = " ;\n".join(parts) + " ;\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
+    _update(store, update)
+
+
+def _update(store: ox.Store, update: str) -> None:
+    try:
+        store.update(update)
+    except OSError as exc:
+        raise StoreError(f"writing to the store failed: {exc}. Stored cases are unchanged (the write was "
+                         "one transaction); free space or fix permissions and re-run the load.") from exc

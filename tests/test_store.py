@@ -1,0 +1,212 @@
+"""The case store: load, reload, invalid cases, interrupted loads, and the saved analytics queries."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, VIGNETTES
+from reasoner.cli import main
+from reasoner.store import case_graph_iri
+
+
+def corpus(tmp_path, n_invalid=True):
+    """The vignette cases as JSON Lines, with dates on some, one invalid and one malformed line."""
+    lines = []
+    for i, p in enumerate(VIGNETTES):
+        case = json.loads(p.read_text())["case"]
+        if i % 3 == 0:
+            case["dates"] = {"first_seen": "2026-03-02", "ultrasound": "2026-03-10" if i % 2 else "2026-03-20",
+                             "referral": "2026-03-03"}
+        lines.append(json.dumps(case))
+    if n_invalid:
+        lines.insert(5, json.dumps({"id": "invalid-size", "patient": {"age_years": 40}, "lump": {"size_cm": -1}}))
+        lines.insert(9, '{"id": "malformed", ')
+    f = tmp_path / "corpus.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    return f
+
+
+def load(src, store):
+    return CliRunner().invoke(main, ["load", str(src), "--store", str(store), "--chunk", "7"])
+
+
+def graphs(store_dir):
+    s = ox.Store.read_only(str(store_dir))
+    out = {}
+    for g in s.named_graphs():
+        quads = sorted(str(q) for q in s.quads_for_pattern(None, None, None, g))
+        out[g.value] = quads
+    del s
+    return out
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("store")
+    src = corpus(tmp)
+    res = load(src, tmp / "store")
+    assert res.exit_code == 1, res.output  # one invalid and one malformed case
+    return src, tmp / "store", res
+
+
+def test_every_case_is_stored_with_invalid_ones(loaded):
+    src, store, res = loaded
+    n = len(src.read_text().splitlines())
+    assert f"loaded {n} cases" in res.output and "2 invalid" in res.output
+    g = graphs(store)
+    assert len([k for k in g if k.startswith("https://w3id.org/dorsum/graph/case/")]) == n
+    assert case_graph_iri("invalid-size") in g
+    assert any("malformed JSON" in q for q in g[case_graph_iri(f"{src}:10")])
+
+
+def test_loading_twice_gives_the_same_store(loaded, tmp_path):
+    src, store, _ = loaded
+    before = graphs(store)
+    assert load(src, store).exit_code == 1
+    assert graphs(store) == before
+
+
+def test_batch_conclusions_equal_single_case_classify(loaded, classifier):
+    """Every vignette's stored graph is exactly its `dorsum classify` result graph."""
+    src, store, _ = loaded
+    stored = graphs(store)
+    for ci in list(classifier.inputs([src]))[:60:6]:
+        r = classifier.classify_input(ci)
+        mem = ox.Store()  # compare as Oxigraph stores values (it writes numeric literals canonically)
+        g = ox.NamedNode(case_graph_iri(r.case_id))
+        mem.load(r.graph.serialize(format="nt"), format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+        expected = sorted(str(q) for q in mem.quads_for_pattern(None, None, None, g))
+        assert stored[case_graph_iri(r.case_id)] == expected, r.case_id
+
+
+def query(store, name, fmt="json"):
+    res = CliRunner().invoke(main, ["query", "--name", name, "--store", str(store), "--format", fmt])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def rows(store, name):
+    data = json.loads(query(store, name))
+    return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def results(loaded, classifier):
+    src, _, _ = loaded
+    return [r.json for r in classifier.classify_paths([src])]
+
+
+def test_cases_by_urgency(loaded, results):
+    expected = Counter(r["urgency"]["level"] if r["status"] == "classified" else "invalid" for r in results)
+    got = {r["level"]: int(r["cases"]) for r in rows(loaded[1], "cases-by-urgency")}
+    assert got == dict(expected)
+
+
+def test_red_flag_frequency(loaded, results):
+    expected = Counter(f["factor"] for r in results for f in r["risk_factors"])
+    got = {r["factor"]: int(r["cases"]) for r in rows(loaded[1], "red-flag-frequency")}
+    assert got == dict(expected)
+
+
+def test_actions_by_age_group(loaded, results):
+    expected = Counter((g, a["action"]) for r in results for g in r["age_groups"] for a in r["actions"])
+    got = {(r["age_group"], r["action"]): int(r["cases"]) for r in rows(loaded[1], "actions-by-age-group")}
+    assert got == dict(expected)
+
+
+def test_guideline_adherence(loaded, results, tmp_path):
+    src, store, _ = loaded
+    cases = {json.loads(l).get("id"): json.loads(l) for l in src.read_text().splitlines() if l.endswith("}") and l.count("{") == l.count("}")}
+    from datetime import date
+    expected = set()
+    for r in results:
+        dates = cases.get(r["case"], {}).get("dates")
+        if r["status"] != "classified" or not dates:
+            continue
+        for action, step, key in (("ultrasound-soft-tissue", "ultrasound", "ultrasound"),
+                                  ("suspected-cancer-pathway-referral", "referral", "referral")):
+            a = next((x for x in r["actions"] if x["action"] == action and x["within_days"] is not None), None)
+            if a is None:
+                continue
+            days = (date.fromisoformat(dates[key]) - date.fromisoformat(dates["first_seen"])).days
+            expected.add((r["case"], step, a["within_days"], days, "breached" if days > a["within_days"] else "met"))
+    got = {(r["case"], r["step"], int(r["target_days"]), int(r["days"]), r["status"]) for r in rows(store, "guideline-adherence")}
+    assert expected and got == expected
+    assert any(s == "breached" for *_, s in got) and any(s == "met" for *_, s in got)
+
+
+def test_missing_findings_among_undetermined(loaded, results):
+    expected = Counter(m["finding"] for r in results if r["status"] == "classified"
+                       and r["urgency"]["level"] == "undetermined" for m in r["missing"])
+    got = {r["finding"]: int(r["cases"]) for r in rows(loaded[1], "missing-findings-undetermined")}
+    assert got == dict(expected)
+
+
+def test_rule_and_statement_firing(loaded, results):
+    expected = Counter()
+    for r in results:
+        conclusions = ([r["urgency"]] if r["urgency"] else []) + [x for k in ("actions", "warnings", "differential",
+                                                                              "risk_factors", "missing") for x in r[k]]
+        for rule in {rule for c in conclusions for rule in c["rules"]}:
+            expected[rule] += 1
+    got = {r["rule"]: int(r["cases"]) for r in rows(loaded[1], "rule-firing")}
+    # the JSON view shows the urgency conclusions of the top level only; the store has all of them
+    assert {k: v for k, v in got.items() if k in expected} == dict(expected)
+    statements = rows(loaded[1], "statement-firing")
+    assert statements and all(int(s["cases"]) > 0 for s in statements)
+
+
+@pytest.mark.parametrize("fmt,marker", [("table", "┃"), ("csv", "level,cases"), ("tsv", "?level\t?cases")])
+def test_query_formats(loaded, fmt, marker):
+    assert marker in query(loaded[1], "cases-by-urgency", fmt)
+
+
+def test_query_file_and_list(loaded, tmp_path):
+    q = tmp_path / "count.rq"
+    q.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?r a dorsum:ClassificationResult }")
+    res = CliRunner().invoke(main, ["query", str(q), "--store", str(loaded[1]), "--format", "csv"])
+    assert res.exit_code == 0 and res.output.splitlines()[1].strip().isdigit()
+    listed = CliRunner().invoke(main, ["query", "--list"]).output
+    for name in ("cases-by-urgency", "red-flag-frequency", "actions-by-age-group", "guideline-adherence",
+                 "missing-findings-undetermined", "rule-firing", "statement-firing"):
+        assert name in listed
+
+
+def test_interrupted_load_leaves_a_consistent_store_that_a_rerun_completes(tmp_path):
+    n = 150
+    lines = []
+    for i in range(n):
+        case = json.loads(VIGNETTES[i % len(VIGNETTES)].read_text())["case"]
+        case["id"] = f"kill-{i:03d}"
+        lines.append(json.dumps(case))
+    src = tmp_path / "many.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    store = tmp_path / "store"
+    proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "load", str(src), "--store", str(store), "--chunk", "5"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    start = time.time()
+    while not (store / "CURRENT").exists() and time.time() - start < 60:  # the store exists: loading has begun
+        time.sleep(0.1)
+    time.sleep(4)  # some chunks committed, most not
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the load finished before it could be interrupted"
+    partial = graphs(store)
+    case_graphs = {k: v for k, v in partial.items() if k.startswith("https://w3id.org/dorsum/graph/case/")}
+    assert 0 < len(case_graphs) < n
+    assert len(case_graphs) % 5 == 0  # whole chunks only
+    for g, quads in case_graphs.items():  # every stored case is complete: it has its result node
+        assert any("/result> <https://w3id.org/dorsum/resultStatus>" in q for q in quads), g
+    assert load(src, store).exit_code == 0
+    final = graphs(store)
+    assert len([k for k in final if k.startswith("https://w3id.org/dorsum/graph/case/")]) == n
