@@ -9,7 +9,7 @@ from .. import __version__
 
 def _versions() -> str:
     from importlib.metadata import version
-    libs = ["rdflib", "pyshacl", "owlrl", "owlready2", "pyoxigraph", "click", "rich"]
+    libs = ["rdflib", "pyshacl", "owlrl", "owlready2", "pyoxigraph", "click", "rich", "fastapi", "uvicorn"]
     parts = []
     for lib in libs:
         try:
@@ -26,4 +26,4 @@ def main() -> None:
     with provenance. Clinical decision support for professionals."""
 
 
-from . import check_cmd, classify_cmd, explain_cmd, load_cmd, query_cmd  # noqa: E402,F401  (registers the subcommands)
+from . import check_cmd, classify_cmd, explain_cmd, load_cmd, query_cmd, serve_cmd  # noqa: E402,F401  (registers the subcommands)

@@ -1,0 +1,25 @@
+"""`dorsum serve`: the SPARQL 1.1 endpoint over a store."""
+
+from __future__ import annotations
+
+import click
+
+from . import main
+from .options import kb_option
+
+
+@main.command("serve")
+@click.option("--store", "store_path", required=True, type=click.Path(file_okay=False), help="Store directory.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", default=7878, show_default=True, type=int)
+@click.option("--timeout", default=30.0, show_default=True, type=float, help="Per-query time limit, seconds.")
+@click.option("--max-results", default=100_000, show_default=True, type=int, help="Result-size cap (rows or triples).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes.")
+@click.option("--max-body", default=1_000_000, show_default=True, type=int, help="Largest request body, bytes.")
+@kb_option
+def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, kb_root):
+    """Serve the store as a read-only SPARQL 1.1 endpoint (GET/POST /sparql), plus POST /classify
+    and GET /health. Never makes outbound requests."""
+    from ..server import Settings, serve
+
+    serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root), host=host, port=port)

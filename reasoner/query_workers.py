@@ -1,0 +1,152 @@
+"""Query workers: SPARQL queries run in separate processes, so a query can be stopped.
+
+An Oxigraph query cannot be cancelled from Python, and a cross join can eat all memory. Each worker
+is a process with its own memory limit that opens a read-only snapshot (a RocksDB checkpoint) of
+the store; the server waits for its answer up to the timeout, and on timeout or crash kills it,
+starts a fresh one and answers with a clear error. The server keeps serving.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class Answer:
+    status: int
+    media_type: str
+    body: bytes
+
+
+def _error(status: int, message: str) -> Answer:
+    return Answer(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
+
+
+def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - runs in a child process
+    import resource
+
+    if memory_limit:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+        except (ValueError, OSError):
+            pass
+    import pyoxigraph as ox
+
+    from .namespaces import SPARQL_PREFIXES  # noqa: F401  (prefixes are the client's business)
+    from .sparql_protocol import (NotAcceptable, negotiate, serialize_boolean, serialize_rows,
+                                  serialize_triples)
+
+    store, opened = None, None
+    while True:
+        try:
+            req = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        try:
+            if req["snapshot"] != opened:
+                store = None
+                store = ox.Store.read_only(req["snapshot"])
+                opened = req["snapshot"]
+            deadline = time.monotonic() + req["timeout"]
+            cap = req["max_results"]
+            result = store.query(req["query"], use_default_graph_as_union=True)
+            if isinstance(result, ox.QueryBoolean):
+                fmt, media = negotiate("results", req["accept"], req["format"])
+                conn.send(Answer(200, media, serialize_boolean(bool(result), fmt)))
+                continue
+            kind = "graph" if isinstance(result, ox.QueryTriples) else "results"
+            fmt, media = negotiate(kind, req["accept"], req["format"])
+            items = []
+            for item in result:
+                items.append(item)
+                if len(items) > cap:
+                    raise OverflowError(f"the result has more than {cap} {'triples' if kind == 'graph' else 'rows'} "
+                                        "(the server's result-size cap): add a LIMIT or narrow the query")
+                if len(items) % 1000 == 0 and time.monotonic() > deadline:
+                    raise TimeoutError("timeout")
+            if kind == "graph":
+                body = serialize_triples(items, fmt)
+            else:
+                body = serialize_rows([v.value for v in result.variables], items, fmt)
+            conn.send(Answer(200, media, body))
+        except NotAcceptable as exc:
+            conn.send(_error(406, str(exc)))
+        except SyntaxError as exc:
+            conn.send(_error(400, f"SPARQL syntax error: {exc}"))
+        except OverflowError as exc:
+            conn.send(_error(413, str(exc)))
+        except TimeoutError:
+            conn.send(_error(503, "the query exceeded the server's time limit"))
+        except MemoryError:
+            conn.send(_error(503, "the query exceeded the worker's memory limit"))
+            return
+        except Exception as exc:  # a store error: report it, keep the worker
+            conn.send(_error(500, f"query failed: {exc}"))
+
+
+class Worker:
+    def __init__(self, ctx, memory_limit):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_limit), daemon=True)
+        self.proc.start()
+        child.close()
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """A fixed number of query processes; callers block (in a thread) for a free one."""
+
+    def __init__(self, size: int = 2, memory_limit: int | None = 2 * 1024 ** 3):
+        self.ctx = mp.get_context("spawn")
+        self.memory_limit = memory_limit
+        self.size = size
+        self._idle: list[Worker] = [Worker(self.ctx, memory_limit) for _ in range(size)]
+        self._cond = threading.Condition()
+
+    def _acquire(self, wait: float) -> Worker | None:
+        with self._cond:
+            end = time.monotonic() + wait
+            while not self._idle:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+            return self._idle.pop()
+
+    def _release(self, worker: Worker) -> None:
+        with self._cond:
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def run(self, request: dict, timeout: float) -> Answer:
+        worker = self._acquire(timeout)
+        if worker is None:
+            return _error(503, "all query workers are busy; retry shortly")
+        try:
+            worker.conn.send(dict(request, timeout=timeout))
+            if worker.conn.poll(timeout):
+                answer = worker.conn.recv()
+                self._release(worker)
+                return answer
+            worker.kill()
+            self._release(Worker(self.ctx, self.memory_limit))
+            return _error(503, f"the query exceeded the {timeout:g} s time limit and was stopped")
+        except (EOFError, OSError, BrokenPipeError):
+            worker.kill()
+            self._release(Worker(self.ctx, self.memory_limit))
+            return _error(503, "the query stopped its worker (most likely it exceeded the memory limit); "
+                          "the server goes on")
+
+    def close(self) -> None:
+        with self._cond:
+            for w in self._idle:
+                w.kill()
+            self._idle = []

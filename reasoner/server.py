@@ -1,0 +1,224 @@
+"""`dorsum serve`: a read-only SPARQL 1.1 Protocol endpoint over the case store (FastAPI/uvicorn).
+
+- GET/POST /sparql (alias /query): queries by GET, by form POST and by application/sparql-query;
+  content negotiation by query form and Accept q-values, or `format`/`output` parameters;
+  a SPARQL service description when no query is given.
+- SPARQL Update and SERVICE are refused with a 4xx message; queries run in worker processes with a
+  timeout and a result-size cap (see query_workers), so a runaway query never hangs the server.
+- POST /classify takes one case in the flat JSON form and returns its result (?store=true stores it).
+- GET /health reports the store and knowledge base. CORS headers let browser tools call it.
+The server holds the store's write lock; a `dorsum load` on the same store meanwhile is refused.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from . import DISCLAIMER, __version__
+from .query_workers import WorkerPool
+from .sparql_protocol import GRAPH_FORMATS, NotAcceptable, negotiate, refusal
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+
+
+class Settings:
+    def __init__(self, store: str, timeout: float = 30.0, max_results: int = 100_000, workers: int = 2,
+                 max_body: int = 1_000_000, kb_root: str | None = None, memory_limit: int | None = 2 * 1024 ** 3):
+        self.store, self.timeout, self.max_results, self.workers = store, timeout, max_results, workers
+        self.max_body, self.kb_root, self.memory_limit = max_body, kb_root, memory_limit
+
+
+class State:
+    """The open store, its current read-only snapshot, the worker pool and the classifier."""
+
+    def __init__(self, settings: Settings):
+        from .classify import Classifier
+        from .store import open_store, store_kb, stored_kb_sha
+
+        self.settings = settings
+        self.classifier = Classifier(kb_root=settings.kb_root)
+        self.store = open_store(settings.store)
+        if stored_kb_sha(self.store) != self.classifier.kb.sha256:
+            store_kb(self.store, self.classifier.kb)
+        self.tmp = Path(tempfile.mkdtemp(prefix="dorsum-serve-"))
+        self.generation = 0
+        self.snapshot = self._snapshot()
+        self.pool = WorkerPool(settings.workers, settings.memory_limit)
+        self.write_lock = threading.Lock()
+
+    def _snapshot(self) -> str:
+        self.generation += 1
+        target = self.tmp / f"snapshot-{self.generation}"
+        self.store.flush()
+        self.store.backup(str(target))
+        old = self.tmp / f"snapshot-{self.generation - 2}"
+        shutil.rmtree(old, ignore_errors=True)  # the previous one may still serve a running query
+        return str(target)
+
+    def close(self) -> None:
+        self.pool.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def service_description(base_url: str, accept: str | None, fmt) -> Response:
+    import pyoxigraph as ox
+
+    fkey, media = negotiate("graph", accept, fmt)
+    s, e = ox.BlankNode("service"), ox.NamedNode(base_url)
+    t = lambda p, o: ox.Triple(s, ox.NamedNode(p), o)  # noqa: E731
+    triples = [ox.Triple(s, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(SD + "Service")),
+               t(SD + "endpoint", e),
+               t(SD + "supportedLanguage", ox.NamedNode(SD + "SPARQL11Query")),
+               t(SD + "feature", ox.NamedNode(SD + "UnionDefaultGraph")),
+               t("http://purl.org/dc/terms/description",
+                 ox.Literal(f"dorsum {__version__}: read-only SPARQL endpoint over classified cases. {DISCLAIMER}"))]
+    for f in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+              "Turtle", "N-Triples", "JSON-LD", "RDF_XML"):
+        triples.append(t(SD + "resultFormat", ox.NamedNode(FORMATS_NS + f)))
+    return Response(ox.serialize(triples, format=GRAPH_FORMATS[fkey]), media_type=media)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.dorsum = await run_in_threadpool(State, settings)
+        try:
+            yield
+        finally:
+            app.state.dorsum.close()
+
+    app = FastAPI(title="dorsum", version=__version__, lifespan=lifespan,
+                  description="Read-only SPARQL 1.1 endpoint over classified lump-on-the-back cases, and case "
+                              f"classification. {DISCLAIMER}")
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["*"], expose_headers=["Content-Type"])
+
+    async def read_body(request: Request) -> bytes | Response:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.max_body:
+            return _text(413, f"request body larger than {settings.max_body} bytes")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.max_body:
+                return _text(413, f"request body larger than {settings.max_body} bytes")
+        return body
+
+    async def answer_query(request: Request, query: str | None, fmt: list) -> Response:
+        state: State = request.app.state.dorsum
+        accept = request.headers.get("accept")
+        if not query or not query.strip():
+            try:
+                return service_description(str(request.url).split("?")[0], accept, fmt)
+            except NotAcceptable as exc:
+                return _text(406, str(exc))
+        why = refusal(query)
+        if why:
+            return _text(403 if "read-only" in why else 400, why)
+        request_data = {"query": query, "accept": accept, "format": fmt, "max_results": settings.max_results,
+                        "snapshot": state.snapshot}
+        ans = await run_in_threadpool(state.pool.run, request_data, settings.timeout)
+        return Response(ans.body, status_code=ans.status, media_type=ans.media_type)
+
+    sparql_doc = {"parameters": [
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100000}},
+        {"name": "format", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "output", "in": "query", "required": False, "schema": {"type": "string"}}]}
+
+    @app.get("/sparql", openapi_extra=sparql_doc, summary="SPARQL query by GET (no query: service description)")
+    @app.get("/query", include_in_schema=False)
+    async def sparql_get(request: Request):
+        q = request.query_params
+        if "update" in q:
+            return _text(403, "this endpoint is read-only: SPARQL Update is not accepted")
+        return await answer_query(request, q.get("query"), q.getlist("format") + q.getlist("output"))
+
+    @app.post("/sparql", summary="SPARQL query by POST (form-encoded or application/sparql-query)",
+              openapi_extra={"requestBody": {"content": {
+                  "application/sparql-query": {"schema": {"type": "string"}},
+                  "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                      "query": {"type": "string"}, "format": {"type": "string"}, "output": {"type": "string"}}}}}}})
+    @app.post("/query", include_in_schema=False)
+    async def sparql_post(request: Request):
+        body = await read_body(request)
+        if isinstance(body, Response):
+            return body
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        params = request.query_params
+        fmt = params.getlist("format") + params.getlist("output")
+        if ctype == "application/sparql-update":
+            return _text(403, "this endpoint is read-only: SPARQL Update is not accepted")
+        if ctype == "application/sparql-query":
+            try:
+                return await answer_query(request, body.decode("utf-8"), fmt)
+            except UnicodeDecodeError:
+                return _text(400, "the query is not UTF-8 text")
+        if ctype == "application/x-www-form-urlencoded":
+            try:
+                form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                return _text(400, "the form is not UTF-8 text")
+            if "update" in form:
+                return _text(403, "this endpoint is read-only: SPARQL Update is not accepted")
+            fmt = fmt + form.get("format", []) + form.get("output", [])
+            return await answer_query(request, (form.get("query") or [None])[0], fmt)
+        return _text(415, "send the query as application/sparql-query or application/x-www-form-urlencoded")
+
+    @app.get("/health", summary="Liveness and what the server serves")
+    async def health(request: Request):
+        state: State = request.app.state.dorsum
+        kb = state.classifier.kb
+        return {"status": "ok", "version": __version__, "store": settings.store,
+                "knowledge_base": {"version": kb.version, "sha256": kb.sha256},
+                "timeout_seconds": settings.timeout, "max_results": settings.max_results}
+
+    @app.post("/classify", summary="Classify one case in the flat JSON form",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
+    async def classify(request: Request, store: bool = Query(False, description="also store the result")):
+        body = await read_body(request)
+        if isinstance(body, Response):
+            return body
+        state: State = request.app.state.dorsum
+        result = await run_in_threadpool(_classify, state, body, store)
+        return JSONResponse(result.json, status_code=200 if result.ok else 422)
+
+    return app
+
+
+def _classify(state: State, body: bytes, store: bool):
+    from .intake import CaseInput, error, flat_case, parse_json
+    from .store import write_chunk
+
+    with state.write_lock:
+        try:
+            obj = parse_json(body.decode("utf-8"))
+            ci = flat_case(obj, "request", state.classifier.ctx)
+        except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+            ci = CaseInput("request", "request", errors=[error("", None, f"malformed JSON: {exc}")])
+        result = state.classifier.classify_input(ci)
+        if store:
+            write_chunk(state.store, [result])
+            state.snapshot = state._snapshot()
+        return result
+
+
+def _text(status: int, message: str) -> Response:
+    return Response((message + "\n").encode("utf-8"), status_code=status, media_type="text/plain; charset=utf-8")
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7878, log_level: str = "info") -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
