@@ -9,6 +9,7 @@ that produced it, which is the provenance the result graph is built from.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -58,12 +59,53 @@ def to_rdflib(term):
 
 @dataclass(frozen=True)
 class Query:
-    """A query the engine runs: an inference step or a rule."""
+    """A query the engine runs: an inference step or a rule, as written (CONSTRUCT) and as the
+    SPARQL update that inserts its template into the query's own graph."""
 
     iri: str
     text: str
     stratum: int
     is_rule: bool
+    graph: str = ""
+    update: str = ""
+
+
+FIRED_BY = "https://w3id.org/dorsum/firedBy"
+_TYPED_SUBJECT = re.compile(r"(\?\w+)\s+(?:a|rdf:type|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s")
+
+
+def construct_to_insert(text: str, graph: str, dataset: list[str], rule: str | None = None) -> str:
+    """`CONSTRUCT { T } WHERE { W }` -> `INSERT { GRAPH <graph> { T } } USING ... WHERE { W }`.
+
+    The USING / USING NAMED clauses give the update the dataset a query gets with the default
+    graph as the union of all graphs (SPARQL Update has no such switch).
+
+    The template is found on the query with strings, IRIs and comments blanked (same length), so
+    braces inside them never confuse the match."""
+    from .sparql_protocol import code_only
+
+    code = code_only(text)
+    m = re.search(r"\bCONSTRUCT\s*\{", code, re.I)
+    if not m:
+        raise ValueError("not a CONSTRUCT query with a template")
+    open_at = m.end() - 1
+    depth = 0
+    for i in range(open_at, len(code)):
+        if code[i] == "{":
+            depth += 1
+        elif code[i] == "}":
+            depth -= 1
+            if depth == 0:
+                close_at = i
+                break
+    else:
+        raise ValueError("unbalanced CONSTRUCT template")
+    using = "".join(f" USING <{g}>" for g in dataset) + "".join(f" USING NAMED <{g}>" for g in dataset)
+    template = text[open_at + 1:close_at]
+    if rule:  # every node the template types records the rule that made it (engine bookkeeping)
+        typed = sorted(set(_TYPED_SUBJECT.findall(code[open_at + 1:close_at])))
+        template += "".join(f" {v} <{FIRED_BY}> <{rule}> ." for v in typed)
+    return text[:m.start()] + f"INSERT {{ GRAPH <{graph}> {{" + template + "} }" + using + text[close_at + 1:]
 
 
 @dataclass
@@ -105,33 +147,47 @@ class Engine:
         return g
 
     def _queries(self) -> list[Query]:
-        out = []
+        raw = []
         for cls, text in compile_defined_classes(self.kb.graph):
-            out.append(Query(f"{cls}#compiled-definition", text, 0, False))
+            raw.append((f"{cls}#compiled-definition", text, 0, False))
         for f in self.kb.inference:
-            out.append(Query(f.iri, SPARQL_PREFIXES + f.text, 0, False))
+            raw.append((f.iri, SPARQL_PREFIXES + f.text, 0, False))
         for f in self.kb.rules:
             if f.status == "active":
-                out.append(Query(f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
+                raw.append((f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
+        out = []
+        dataset = [KB_GRAPH, CASE_GRAPH, INFERRED_GRAPH]
+        for iri, text, stratum, is_rule in raw:
+            graph = INFERRED_GRAPH
+            try:
+                update = construct_to_insert(text, graph, dataset, iri if is_rule else None)
+            except ValueError as exc:
+                raise DorsumError(f"{iri}: {exc}") from exc
+            out.append(Query(iri, text, stratum, is_rule, graph, update))
         return out
 
     def derive(self, case: Graph, profile: bool = False) -> Derivation:
-        """Run inference and rules over one (valid) case graph."""
+        """Run inference and rules over one (valid) case graph.
+
+        Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The first
+        rule to conclude a conclusion is the one that generated it."""
         start = time.perf_counter()
         store = self.store
-        store.remove_graph(self.case_graph) if store.contains_named_graph(self.case_graph) else None
-        store.remove_graph(self.inferred_graph) if store.contains_named_graph(self.inferred_graph) else None
-        store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.case_graph) for s, p, o in case)
+        self._clear()
+        case_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.case_graph) for s, p, o in case]
+        store.extend(case_quads)
+        known = {q.triple for q in case_quads}
         derived: list = []
         generated_by: dict = {}
         per_query: dict = {}
         iterations = 0
         inference = [q for q in self.queries if not q.is_rule]
+        rdf_type = ox.NamedNode(str(RDF.type))
         for stratum in self.strata:
             batch = inference + [q for q in self.queries if q.is_rule and q.stratum == stratum and stratum > 0]
-            for iteration in range(MAX_ITERATIONS):
+            for _ in range(MAX_ITERATIONS):
                 iterations += 1
-                new_total = 0
+                added = 0
                 for q in batch:
                     t0 = time.perf_counter() if profile else 0.0
                     try:
@@ -140,23 +196,29 @@ class Engine:
                         raise DorsumError(f"{q.iri}: SPARQL syntax error: {exc}") from exc
                     fresh = []
                     for t in result:
-                        if not any(True for _ in store.quads_for_pattern(t.subject, t.predicate, t.object, None)):
-                            fresh.append(t)
+                        if t in known:
+                            continue
+                        known.add(t)
+                        if any(True for _ in store.quads_for_pattern(t.subject, t.predicate, t.object, self.kb_graph)):
+                            continue
+                        fresh.append(t)
+                        if q.is_rule and t.predicate == rdf_type and t.object.value in self.conclusion_classes:
+                            generated_by.setdefault(t.subject.value, q.iri)
                     if fresh:
                         store.extend(ox.Quad(t.subject, t.predicate, t.object, self.inferred_graph) for t in fresh)
-                        for t in fresh:
-                            triple = (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
-                            derived.append(triple)
-                            if q.is_rule and triple[1] == RDF.type and str(triple[2]) in self.conclusion_classes:
-                                generated_by.setdefault(str(triple[0]), q.iri)
-                        new_total += len(fresh)
+                        derived.extend(fresh)
+                        added += len(fresh)
                     if profile:
                         per_query[q.iri] = per_query.get(q.iri, 0.0) + time.perf_counter() - t0
-                if new_total == 0:
+                if not added:
                     break
             else:
                 raise FixpointError(f"rules of stratum {stratum} did not reach a fixpoint in {MAX_ITERATIONS} passes")
-        store.remove_graph(self.case_graph)
-        if store.contains_named_graph(self.inferred_graph):
-            store.remove_graph(self.inferred_graph)
-        return Derivation(derived, generated_by, iterations, time.perf_counter() - start, per_query)
+        self._clear()
+        triples = [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in derived]
+        return Derivation(triples, generated_by, iterations, time.perf_counter() - start, per_query)
+
+    def _clear(self) -> None:
+        for g in (self.case_graph, self.inferred_graph):
+            if self.store.contains_named_graph(g):
+                self.store.remove_graph(g)

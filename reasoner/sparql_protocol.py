@@ -116,8 +116,9 @@ _STRIP = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'
 
 
 def code_only(query: str) -> str:
-    """The query with strings, IRIs and comments blanked, so keyword checks see only syntax."""
-    return _STRIP.sub(" ", query)
+    """The query with strings, IRIs and comments blanked (same length, so offsets still hold),
+    so keyword checks and brace matching see only syntax."""
+    return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), query)
 
 
 def refusal(query: str) -> str | None:

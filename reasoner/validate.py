@@ -84,7 +84,13 @@ class CaseValidator:
             return []
         data = Graph()
         data += ci.graph
-        data += self.individual_types
+        types = self.individual_types
+        for o in set(ci.graph.objects()):  # only the enumerated values this case uses, and their classes
+            if isinstance(o, URIRef):
+                for t in types.objects(o, RDF.type):
+                    data.add((o, RDF.type, t))
+                    for sup in types.transitive_objects(t, URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf")):
+                        data.add((t, URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf"), sup)) if sup != t else None
         conforms, results, _ = validate(data, shacl_graph=self.kb.case_shapes, inference="none",
                                         allow_warnings=True)
         if conforms:
