@@ -60,6 +60,27 @@ class Classifier:
         add_result_node(graph, ci.iri, "classified", self.kb)
         return CaseResult(ci.case_id, "classified", self.view.classified(ci.case_id, ci.iri, graph), graph, ci.source)
 
+    def classify_many(self, inputs: list[CaseInput], view: bool = True) -> list[CaseResult]:
+        """Classify a chunk of cases with one engine run (see Engine.derive_batch): the same
+        results as classify_input one by one, at a fraction of the cost per case. With
+        view=False the JSON view is skipped (a store needs only the graphs)."""
+        errors = [self.validate(ci) for ci in inputs]
+        valid = [(ci.iri, ci.graph) for ci, errs in zip(inputs, errors) if not errs and ci.graph is not None]
+        derivations = self.engine.derive_batch(valid)
+        out = []
+        for ci, errs in zip(inputs, errors):
+            if errs or ci.graph is None:
+                graph = Graph()
+                add_result_node(graph, ci.iri or case_iri(ci.case_id), "invalid", self.kb, errs)
+                js = self.view.invalid(ci.case_id, errs) if view else {}
+                out.append(CaseResult(ci.case_id, "invalid", js, graph, ci.source))
+                continue
+            graph = build_result_graph(ci.iri, ci.graph, derivations[ci.iri], self.kb, self.ctx)
+            add_result_node(graph, ci.iri, "classified", self.kb)
+            js = self.view.classified(ci.case_id, ci.iri, graph) if view else {}
+            out.append(CaseResult(ci.case_id, "classified", js, graph, ci.source))
+        return out
+
     def inputs(self, paths: Iterable[str | Path]) -> Iterator[CaseInput]:
         return read_cases(paths, self.kb.paths.context)
 

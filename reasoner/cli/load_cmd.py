@@ -15,7 +15,7 @@ from .options import kb_option
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--store", "store_path", required=True, type=click.Path(file_okay=False),
               help="Store directory (created if missing).")
-@click.option("--chunk", default=500, show_default=True, type=click.IntRange(1, 100000),
+@click.option("--chunk", default=200, show_default=True, type=click.IntRange(1, 100000),
               help="Cases per transaction.")
 @kb_option
 def load_cmd(inputs, store_path, chunk, kb_root):
@@ -40,17 +40,22 @@ def load_cmd(inputs, store_path, chunk, kb_root):
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   disable=not console_progress, transient=True) as progress:
         task = progress.add_task("loading", total=None)
-        try:
-            for r in clf.classify_paths(inputs):
+        def flush(batch):
+            results = clf.classify_many(batch, view=False)
+            write_chunk(store, results)
+            for r in results:
                 counts[r.status] += 1
-                pending.append(r)
+            n = counts["classified"] + counts["invalid"]
+            progress.update(task, description=f"{n} cases ({counts['invalid']} invalid), "
+                            f"{n / max(time.perf_counter() - start, 1e-9):.0f} cases/s")
+
+        try:
+            for ci in clf.inputs(inputs):  # streamed: one chunk in memory at a time
+                pending.append(ci)
                 if len(pending) >= chunk:
-                    write_chunk(store, pending)
+                    flush(pending)
                     pending = []
-                n = counts["classified"] + counts["invalid"]
-                progress.update(task, description=f"{n} cases ({counts['invalid']} invalid), "
-                                f"{n / max(time.perf_counter() - start, 1e-9):.0f} cases/s")
-            write_chunk(store, pending)
+            flush(pending)
         except StoreError as exc:
             raise click.ClickException(str(exc)) from exc
     store.flush()
