@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install java demo test check clean
+.PHONY: help install java demo test check bench clean
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,3 +38,6 @@ check: install   ## reason over, validate and QA the knowledge base
 
 clean:           ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache *.egg-info
+
+bench: install   ## benchmark: load at 1k and 10k cases (BENCH_ARGS=--full adds 100k), naive pipeline, latency, endpoint
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

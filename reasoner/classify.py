@@ -63,7 +63,8 @@ class Classifier:
     def classify_many(self, inputs: list[CaseInput], view: bool = True) -> list[CaseResult]:
         """Classify a chunk of cases with one engine run (see Engine.derive_batch): the same
         results as classify_input one by one, at a fraction of the cost per case. With
-        view=False the JSON view is skipped (a store needs only the graphs)."""
+        view=False the JSON view is skipped and the result graphs leave the rules' statements and
+        references to the knowledge-base graph (a store needs only the case's own triples)."""
         errors = [self.validate(ci) for ci in inputs]
         valid = [(ci.iri, ci.graph) for ci, errs in zip(inputs, errors) if not errs and ci.graph is not None]
         derivations = self.engine.derive_batch(valid)
@@ -75,7 +76,7 @@ class Classifier:
                 js = self.view.invalid(ci.case_id, errs) if view else {}
                 out.append(CaseResult(ci.case_id, "invalid", js, graph, ci.source))
                 continue
-            graph = build_result_graph(ci.iri, ci.graph, derivations[ci.iri], self.kb, self.ctx)
+            graph = build_result_graph(ci.iri, ci.graph, derivations[ci.iri], self.kb, self.ctx, self_contained=view)
             add_result_node(graph, ci.iri, "classified", self.kb)
             js = self.view.classified(ci.case_id, ci.iri, graph) if view else {}
             out.append(CaseResult(ci.case_id, "classified", js, graph, ci.source))

@@ -42,9 +42,15 @@ def open_store(path: str | Path, read_only: bool = False) -> ox.Store:
         if read_only:
             if not path.exists():
                 raise StoreError(f"no store at {path}: create one with `dorsum load ... --store {path}`")
+            try:  # a writer that was killed leaves a write-ahead log: a read-write open recovers it
+                recovered = ox.Store(str(path))
+                recovered.flush()
+                del recovered
+            except (OSError, RuntimeError):
+                pass  # another process holds the store (a load or serve): read its last committed state
             return ox.Store.read_only(str(path))
         return ox.Store(str(path))
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         text = str(exc)
         if "lock" in text.lower():
             raise StoreError(f"the store at {path} is locked: another dorsum process (load or serve) is using it. "

@@ -1,0 +1,255 @@
+"""dorsum benchmark (`make bench`): prints its figures and writes bench/RESULTS.md. Not a test.
+
+Measures, on a deterministic synthetic corpus (bench/corpus.py):
+1. `dorsum load` at each size (cases/s, wall time, peak RSS, store size on disk);
+2. the naive per-case pipeline a user would otherwise write (rdflib graph, pyshacl.validate, an
+   owlrl closure, each rule as a prepared rdflib query, strata to a fixpoint) on a small sample,
+   its cases/s, the ratio, and whether its conclusions equal dorsum's;
+3. warm single-case classify latency (p50/p95);
+4. the time each rule and inference query takes at each size (a rule whose cost grows faster than
+   linearly shows up here);
+5. endpoint throughput for the saved analytics queries with 8 concurrent clients.
+
+Usage: python bench/run.py [--sizes 1000,10000] [--full] [--naive 3] [--out bench/RESULTS.md]
+(--full adds 100,000 cases.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import corpus  # noqa: E402
+
+PY = sys.executable
+
+
+def machine() -> str:
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    import pyoxigraph
+    return (f"{platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | {mem} RAM | "
+            f"Python {platform.python_version()} | pyoxigraph {pyoxigraph.__version__}")
+
+
+def du(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def load_run(n: int, tmp: Path) -> dict:
+    src = tmp / f"corpus-{n}.jsonl"
+    corpus.write(src, n)
+    store = tmp / f"store-{n}"
+    code = ("import resource, sys; from reasoner.cli import main\n"
+            "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    t0 = time.perf_counter()
+    res = subprocess.run([PY, "-c", code, "load", str(src), "--store", str(store)], cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    rss_kb = next((int(l.split()[1]) for l in res.stderr.splitlines() if l.startswith("MAXRSS")), 0)
+    summary = next((l for l in res.stdout.splitlines() if l.startswith("loaded")), res.stdout.strip() + res.stderr[-500:])
+    return {"n": n, "wall_s": wall, "cases_per_s": n / wall, "peak_rss_mib": rss_kb / 1024,
+            "store_mib": du(store) / 2 ** 20, "summary": summary, "store": store, "src": src}
+
+
+def rule_profile(n: int, src: Path, chunk: int = 200) -> dict:
+    from reasoner.classify import Classifier
+    clf = Classifier()
+    totals: dict = {}
+    batch = []
+
+    def run(b):
+        valid = [ci for ci in b if not clf.validate(ci)]
+        d = clf.engine._run([ci.graph for ci in valid], profile=True)
+        for k, v in d.per_query.items():
+            totals[k] = totals.get(k, 0.0) + v
+    for ci in clf.inputs([src]):
+        batch.append(ci)
+        if len(batch) >= chunk:
+            run(batch)
+            batch = []
+    run(batch)
+    return totals
+
+
+def latency(k: int = 200) -> tuple[float, float]:
+    from reasoner.classify import Classifier
+    from reasoner.intake import flat_case
+    clf = Classifier()
+    cases = [flat_case(c, c["id"], clf.ctx) for c in corpus.generate(k, seed=7)]
+    clf.classify_input(cases[0])  # warm
+    times = []
+    for ci in cases:
+        t = time.perf_counter()
+        clf.classify_input(ci)
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return statistics.median(times) * 1000, times[int(0.95 * len(times)) - 1] * 1000
+
+
+def naive(k: int) -> tuple[float, bool, list]:
+    """The pipeline a user would write by hand, per case, with the same knowledge base."""
+    import owlrl
+    from pyshacl import validate
+    from rdflib import Graph
+    from rdflib.plugins.sparql import prepareQuery
+
+    from reasoner.classify import Classifier
+    from reasoner.intake import flat_case
+    from reasoner.namespaces import DORSUM, PREFIXES
+    clf = Classifier()
+    rules = [(r.stratum, prepareQuery(r.text, initNs=PREFIXES)) for r in clf.kb.rules if r.status == "active"]
+    strata = sorted({s for s, _ in rules})
+    cases = [c for c in corpus.generate(40, seed=11)][:k]
+    same, diffs = True, []
+    t0 = time.perf_counter()
+    for c in cases:
+        ci = flat_case(c, c["id"], clf.ctx)
+        g = Graph()
+        g += ci.graph
+        conforms, _, _ = validate(g, shacl_graph=clf.kb.case_shapes, ont_graph=clf.kb.graph, inference="none")
+        if not conforms:
+            continue
+        g += clf.kb.graph
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(g)
+        for engine_q in clf.engine.queries:  # the age ranges and normalisation are not OWL RL: add them
+            if not engine_q.is_rule:
+                for t in g.query(engine_q.text.replace("GRAPH ?g {", "{").replace("GRAPH <https://w3id.org/dorsum/graph/kb> {", "{")):
+                    g.add(t)
+        for stratum in strata:
+            while True:
+                before = len(g)
+                for s, q in rules:
+                    if s == stratum:
+                        for t in g.query(q):
+                            g.add(t)
+                if len(g) == before:
+                    break
+        ours = clf.classify_input(ci).graph
+        pick = lambda gr: {str(s) for s in gr.subjects(DORSUM.aboutCase)  # noqa: E731
+                           if "/conclusion/" in str(s) or "/missing/" in str(s)}
+        if pick(g) != pick(ours):
+            same = False
+            diffs.append(c["id"])
+    wall = time.perf_counter() - t0
+    return len(cases) / wall, same, diffs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def endpoint(store: Path, clients: int = 8, rounds: int = 5) -> dict:
+    import httpx
+    port = free_port()
+    proc = subprocess.Popen([PY, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
+                             "--workers", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        queries = [p.read_text() for p in sorted((ROOT / "queries" / "analytics").glob("*.rq"))]
+        from reasoner.namespaces import SPARQL_PREFIXES
+        jobs = [SPARQL_PREFIXES + q for _ in range(rounds) for q in queries]
+        lat, errors = [], 0
+
+        def one(q):
+            t = time.perf_counter()
+            r = httpx.post(base + "/sparql", data={"query": q}, headers={"Accept": "application/sparql-results+json"}, timeout=120)
+            return time.perf_counter() - t, r.status_code
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(clients) as ex:
+            for dt, status in ex.map(one, jobs):
+                lat.append(dt)
+                errors += status != 200
+        wall = time.perf_counter() - t0
+        lat.sort()
+        return {"queries": len(jobs), "qps": len(jobs) / wall, "p50_ms": statistics.median(lat) * 1000,
+                "p95_ms": lat[int(0.95 * len(lat)) - 1] * 1000, "errors": errors}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--full", action="store_true", help="add 100,000 cases")
+    ap.add_argument("--naive", type=int, default=3, help="cases for the naive pipeline (seconds each)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    if args.full and 100_000 not in sizes:
+        sizes.append(100_000)
+    lines = [f"# dorsum benchmark results\n", f"Machine: {machine()}  ", f"Date: {time.strftime('%Y-%m-%d')}\n"]
+    tmp = Path(tempfile.mkdtemp(prefix="dorsum-bench-"))
+    try:
+        print(machine())
+        loads = []
+        for n in sizes:
+            r = load_run(n, tmp)
+            loads.append(r)
+            print(f"load {n}: {r['cases_per_s']:.1f} cases/s, {r['wall_s']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB, "
+                  f"store {r['store_mib']:.1f} MiB | {r['summary']}")
+        lines += ["## Batch load (`dorsum load`, whole process, KB start-up included)\n",
+                  "| cases | wall s | cases/s | peak RSS MiB | store MiB |", "|---|---|---|---|---|"]
+        lines += [f"| {r['n']} | {r['wall_s']:.1f} | {r['cases_per_s']:.1f} | {r['peak_rss_mib']:.0f} | {r['store_mib']:.1f} |" for r in loads]
+        p50, p95 = latency()
+        print(f"warm single-case classify: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        lines += ["", f"## Warm single-case classify\n\np50 {p50:.1f} ms, p95 {p95:.1f} ms (200 cases, one at a time, in one process)"]
+        if args.naive:
+            nps, same, diffs = naive(args.naive)
+            best = max(r["cases_per_s"] for r in loads)
+            print(f"naive pipeline: {nps:.3f} cases/s on {args.naive} cases; dorsum/naive = {best / nps:.0f}x; "
+                  f"conclusions identical: {same} {diffs or ''}")
+            lines += ["", "## Naive per-case pipeline (rdflib + pyshacl + owlrl + prepared rule queries)\n",
+                      f"{nps:.3f} cases/s on a sample of {args.naive}; dorsum batch / naive = **{best / nps:.0f}x**; "
+                      f"conclusions identical on the sample: {same}"]
+        lines += ["", "## Time per rule or inference query (seconds, summed over chunks of 200)\n"]
+        profiles = {r["n"]: rule_profile(r["n"], r["src"]) for r in loads if r["n"] <= 10_000}
+        keys = sorted(set().union(*profiles.values()), key=lambda k: -max(p.get(k, 0) for p in profiles.values()))
+        lines += ["| query | " + " | ".join(f"{n} cases" for n in profiles) + " |", "|---|" + "---|" * len(profiles)]
+        for k in keys[:45]:
+            lines.append(f"| {k.rsplit('/', 1)[-1]} | " + " | ".join(f"{profiles[n].get(k, 0):.2f}" for n in profiles) + " |")
+        print("slowest queries:", ", ".join(f"{k.rsplit('/', 1)[-1]} {max(p.get(k, 0) for p in profiles.values()):.2f}s" for k in keys[:5]))
+        ep = endpoint(loads[-1]["store"])
+        print(f"endpoint, 8 clients, analytics queries on {loads[-1]['n']} cases: {ep['qps']:.1f} queries/s, "
+              f"p50 {ep['p50_ms']:.0f} ms, p95 {ep['p95_ms']:.0f} ms, errors {ep['errors']}")
+        lines += ["", f"## Endpoint: saved analytics queries, 8 concurrent clients, store of {loads[-1]['n']} cases\n",
+                  f"{ep['queries']} queries, {ep['qps']:.1f} queries/s, p50 {ep['p50_ms']:.0f} ms, p95 {ep['p95_ms']:.0f} ms, "
+                  f"errors {ep['errors']}"]
+        Path(args.out).write_text("\n".join(lines) + "\n")
+        print(f"wrote {args.out}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
