@@ -30,6 +30,16 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
+def without_imports(graph: Graph) -> Graph:
+    """A copy without owl:imports: owlready2 would try to download every imported ontology."""
+    from rdflib.namespace import OWL
+
+    g = Graph()
+    g += graph
+    g.remove((None, OWL.imports, None))
+    return g
+
+
 def run_hermit(graph: Graph) -> HermitReport:
     if not java_available():
         raise JavaMissing("HermiT needs Java, and no `java` is on PATH: install a JRE "
@@ -40,7 +50,7 @@ def run_hermit(graph: Graph) -> HermitReport:
     owlready2.JAVA_EXE = shutil.which("java")
     with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
         nt = Path(tmp) / "kb.nt"
-        graph.serialize(nt, format="nt", encoding="utf-8")
+        without_imports(graph).serialize(nt, format="nt", encoding="utf-8")
         world = World()
         onto = world.get_ontology("https://w3id.org/dorsum/ontology")
         with open(nt, "rb") as fh:
@@ -73,7 +83,7 @@ def hermit_types(graph: Graph, individuals: list[str]) -> dict[str, set[str]]:
     owlready2.JAVA_EXE = shutil.which("java")
     with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
         nt = Path(tmp) / "abox.nt"
-        graph.serialize(nt, format="nt", encoding="utf-8")
+        without_imports(graph).serialize(nt, format="nt", encoding="utf-8")
         world = World()
         onto = world.get_ontology("https://w3id.org/dorsum/ontology")
         with open(nt, "rb") as fh:

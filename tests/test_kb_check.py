@@ -118,3 +118,27 @@ def test_hash_is_the_same_in_another_process():
 def test_every_qa_check_documents_itself(check):
     head = check.read_text().splitlines()[:3]
     assert head[0].startswith("# title:") and any(l.startswith("# severity:") for l in head)
+
+
+@requires_java()
+def test_owl_imports_are_never_fetched(kb_copy):
+    f = kb_copy / "ontology" / "dorsum.ttl"
+    f.write_text(f.read_text() + "\n<https://w3id.org/dorsum/ontology> owl:imports <http://example.org/remote-ontology.owl> .\n")
+    res = run_check(kb_copy)
+    assert res.exit_code == 0, res.output
+    assert re.search(r"INFO  owl-imports-not-followed: \S*ontology\S*: owl:imports is declared but never followed", res.output), res.output
+    assert "http://example.org/remote-ontology.owl" in res.output
+
+
+def test_case_file_owl_imports_is_rejected_not_fetched(tmp_path, classifier):
+    f = tmp_path / "imports.ttl"
+    f.write_text("""@prefix dorsum: <https://w3id.org/dorsum/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+<https://w3id.org/dorsum/case/i1> a dorsum:Case ; dorsum:caseId "i1" ;
+    owl:imports <http://example.org/evil.owl> ;
+    dorsum:patient <https://w3id.org/dorsum/case/i1/patient> .
+<https://w3id.org/dorsum/case/i1/patient> dorsum:ageYears 40 .
+""")
+    (r,) = list(classifier.classify_paths([f]))
+    assert r.status == "invalid"
+    assert any(e["path"] == "http://www.w3.org/2002/07/owl#imports" or "does not belong" in e["message"] for e in r.json["errors"])
