@@ -30,6 +30,8 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
 INPUT_SUFFIXES = JSON_SUFFIXES | JSONL_SUFFIXES | set(RDF_FORMATS)
 MAX_DEPTH = 16  # the flat form nests 3 deep; anything far deeper is refused, not recursed into
+MAX_CASE_BYTES = 1_000_000  # one case is about 1 kB; a larger line is refused, read in bounded pieces
+MAX_JSON_FILE_BYTES = 50_000_000  # a .json document is read whole; larger inputs belong in JSON Lines
 
 
 @dataclass
@@ -271,7 +273,37 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
-    """Every case of every input, in input order. Streams .jsonl line by line."""
+    """Every case of every input, in input order, each id used once (a repeated id is an error on
+    the later case: the store keeps one graph per id). Streams .jsonl line by line."""
+    seen: dict[str, str] = {}
+    for ci in _read_cases(paths, context_path):
+        if ci.iri is not None or ci.graph is not None or not ci.errors:
+            first = seen.setdefault(ci.case_id, ci.source)
+            if first != ci.source:
+                ci.errors.append(error("id", ci.case_id, f"case id '{ci.case_id}' is already used by {first} in this input; "
+                                                         "ids must be unique"))
+                ci.graph = None
+        yield ci
+
+
+def _read_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for each line; None for a line longer than `limit`, which is skipped
+    in bounded pieces so memory never holds it whole."""
+    n = 0
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        n += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = fh.readline(1 << 20)
+            yield n, None
+            continue
+        yield n, raw
+
+
+def _read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
     ctx = load_context(str(context_path))
     for path in expand_paths(paths):
         source = str(path)
@@ -284,10 +316,18 @@ def read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterato
             continue
         if suffix in JSONL_SUFFIXES:
             with open(path, "rb") as fh:
-                for n, raw in enumerate(fh, 1):
+                for n, raw in _read_lines(fh, MAX_CASE_BYTES):
+                    if raw is None:
+                        yield CaseInput(f"{source}:{n}", f"{source}:{n}", errors=[error(
+                            "", None, f"line {n} is longer than {MAX_CASE_BYTES} bytes; a case is about 1 kB")])
+                        continue
                     if not raw.strip():
                         continue
                     yield from _json_text(raw, f"{source}:{n}", ctx, path)
+            continue
+        if suffix in JSON_SUFFIXES | {".jsonld"} and path.stat().st_size > MAX_JSON_FILE_BYTES:
+            yield CaseInput(source, source, errors=[error("", None, f"file is larger than {MAX_JSON_FILE_BYTES} bytes; "
+                                                                    "send many cases as JSON Lines (.jsonl), one case a line")])
             continue
         if suffix in JSON_SUFFIXES | {".jsonld"}:
             yield from _json_text(path.read_bytes(), source, ctx, path)
