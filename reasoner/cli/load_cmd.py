@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 
@@ -32,7 +33,7 @@ def load_cmd(inputs, store_path, chunk, kb_root):
         if stored_kb_sha(store) != clf.kb.sha256:
             store_kb(store, clf.kb)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(str(exc)) from None
     counts = {"classified": 0, "invalid": 0}
     start = time.perf_counter()
     pending = []
@@ -56,9 +57,12 @@ def load_cmd(inputs, store_path, chunk, kb_root):
                     flush(pending)
                     pending = []
             flush(pending)
+            store.flush()
         except StoreError as exc:
-            raise click.ClickException(str(exc)) from exc
-    store.flush()
+            raise click.ClickException(str(exc)) from None
+        finally:
+            store = None  # release the store's lock now, even while an error propagates
+            gc.collect()
     n = counts["classified"] + counts["invalid"]
     elapsed = time.perf_counter() - start
     click.echo(f"loaded {n} cases into {store_path}: {counts['classified']} classified, {counts['invalid']} invalid, "

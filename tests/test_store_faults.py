@@ -1,0 +1,90 @@
+"""Store faults: a second writer, a failing disk, a corrupted store. Nothing stored is lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT
+from reasoner.cli import main
+from reasoner.store import StoreError, open_store
+
+
+def load(src, store, *extra):
+    return CliRunner().invoke(main, ["load", str(src), "--store", str(store), *extra])
+
+
+@pytest.fixture
+def small(tmp_path):
+    src = tmp_path / "cases.jsonl"
+    cases = [dict(json.loads((ROOT / "examples" / "growing-lump-adult.json").read_text()), id=f"c{i}") for i in range(6)]
+    src.write_text("\n".join(json.dumps(c) for c in cases) + "\n")
+    return src
+
+
+def count_cases(store_dir) -> int:
+    s = open_store(store_dir, read_only=True)
+    n = sum(1 for g in s.named_graphs() if g.value.startswith("https://w3id.org/dorsum/graph/case/"))
+    del s
+    return n
+
+
+def test_second_writer_gets_store_is_locked(small, tmp_path):
+    store = tmp_path / "store"
+    assert load(small, store).exit_code == 0
+    holder = open_store(store)  # e.g. a running `dorsum serve`
+    try:
+        res = load(small, store)
+        assert res.exit_code == 1
+        assert "is locked" in res.output and "another dorsum process" in res.output
+    finally:
+        del holder
+    assert count_cases(store) == 6
+
+
+def test_failing_disk_stops_the_load_and_keeps_stored_cases(small, tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    assert load(small, store).exit_code == 0
+    import pyoxigraph
+    import reasoner.store as st
+
+    real_update = pyoxigraph.Store.update
+    calls = {"n": 0}
+
+    class FailingStore:
+        """Wraps the real store; its second chunk write fails as a full disk would."""
+        def __init__(self, inner):
+            self.inner = inner
+
+        def update(self, text):
+            calls["n"] += 1
+            if calls["n"] >= 2:  # the KB is already stored (same hash): chunk 1 commits, chunk 2 fails
+                raise OSError(28, "No space left on device")
+            return real_update(self.inner, text)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    real_open = st.open_store
+    monkeypatch.setattr("reasoner.store.open_store", lambda *a, **k: FailingStore(real_open(*a, **k)))
+    extra = tmp_path / "more.jsonl"
+    extra.write_text("\n".join(json.dumps(dict(json.loads(l), id="new-" + json.loads(l)["id"]))
+                               for l in small.read_text().splitlines()) + "\n")
+    res = load(extra, store, "--chunk", "2")
+    monkeypatch.undo()
+    assert res.exit_code == 1
+    assert "No space left on device" in res.output and "unchanged" in res.output
+    assert count_cases(store) == 6 + 2  # the old cases and the one committed chunk, nothing half-written
+
+
+def test_corrupted_store_is_detected_with_advice(small, tmp_path):
+    store = tmp_path / "store"
+    assert load(small, store).exit_code == 0
+    (store / "CURRENT").write_text("MANIFEST-999999\n")
+    with pytest.raises(StoreError) as err:
+        open_store(store)
+    assert "restore a backup or load the cases again" in str(err.value)
+    res = load(small, store)
+    assert res.exit_code == 1 and "cannot open the store" in res.output
