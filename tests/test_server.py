@@ -231,3 +231,20 @@ def test_cors_headers(server):
     assert r.headers.get("access-control-allow-origin") == "*"
     pre = httpx.options(server + "/sparql", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
     assert pre.status_code == 200
+
+
+def test_openapi_routes_never_answer_with_a_server_error(server):
+    """schemathesis drives every documented route with generated requests: none may crash it."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+
+    schema = schemathesis.openapi.from_url(server + "/openapi.json")
+    operations = [r.ok() for r in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/sparql", "/classify", "/health"}
+    for op in operations:
+        @given(case=op.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        def run(case):
+            case.call_and_validate(checks=[not_a_server_error])
+        run()
