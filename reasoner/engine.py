@@ -25,6 +25,7 @@ from .owlcompile import compile_defined_classes
 CASE_GRAPH = "https://w3id.org/dorsum/graph/case"
 INFERRED_GRAPH = "https://w3id.org/dorsum/graph/inferred"
 MAX_ITERATIONS = 50
+FRESH_STORE_EVERY = 2000
 
 
 class FixpointError(DorsumError):
@@ -127,8 +128,10 @@ class Engine:
         self.case_graph = ox.NamedNode(CASE_GRAPH)
         self.inferred_graph = ox.NamedNode(INFERRED_GRAPH)
         closure = self._tbox_closure()
-        self.store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.kb_graph) for s, p, o in closure
-                          if not isinstance(s, Literal))  # owlrl works in generalised RDF
+        self._kb_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.kb_graph) for s, p, o in closure
+                          if not isinstance(s, Literal)]  # owlrl works in generalised RDF
+        self.store.extend(self._kb_quads)
+        self._cases_since_fresh = 0
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
@@ -199,10 +202,21 @@ class Engine:
             d.seconds = share
         return out
 
+    def _fresh_store_if_due(self, n_cases: int) -> None:
+        """An in-memory Oxigraph store never forgets a string it has seen, so memory would grow
+        with every case classified; a new store (the KB reloaded, ~5k quads) every few thousand
+        cases keeps memory flat however long the input."""
+        self._cases_since_fresh += n_cases
+        if self._cases_since_fresh >= FRESH_STORE_EVERY:
+            self.store = ox.Store()
+            self.store.extend(self._kb_quads)
+            self._cases_since_fresh = n_cases
+
     def _run(self, cases: list[Graph], profile: bool = False) -> Derivation:
         """Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The
         first rule to conclude a conclusion is the one that generated it."""
         start = time.perf_counter()
+        self._fresh_store_if_due(len(cases))
         store = self.store
         self._clear()
         case_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.case_graph) for case in cases for s, p, o in case]

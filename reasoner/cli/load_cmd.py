@@ -11,6 +11,8 @@ import click
 from . import main
 from .options import kb_option
 
+FLUSH_EVERY_CHUNKS = 5
+
 
 @main.command("load")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
@@ -35,6 +37,7 @@ def load_cmd(inputs, store_path, chunk, kb_root):
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     counts = {"classified": 0, "invalid": 0}
+    written = {"chunks": 0}
     start = time.perf_counter()
     pending = []
     console_progress = sys.stderr.isatty()
@@ -44,6 +47,9 @@ def load_cmd(inputs, store_path, chunk, kb_root):
         def flush(batch):
             results = clf.classify_many(batch, view=False)
             write_chunk(store, results)
+            written["chunks"] += 1
+            if written["chunks"] % FLUSH_EVERY_CHUNKS == 0:
+                store.flush()  # RocksDB memtables to disk: memory stays flat however long the input
             for r in results:
                 counts[r.status] += 1
             n = counts["classified"] + counts["invalid"]
