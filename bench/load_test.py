@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,13 +25,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
+from serving import running_server  # noqa: E402
 from reasoner.namespaces import SPARQL_PREFIXES  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -48,18 +42,8 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "reasoner.cli", "load", str(src), "--store", str(store)], cwd=ROOT,
                    capture_output=True, check=False)
     queries = {p.stem: SPARQL_PREFIXES + p.read_text() for p in sorted((ROOT / "queries" / "analytics").glob("*.rq"))}
-    # the correct answers, computed once before the load
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             "--timeout", "30"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    with running_server(store, "--timeout", "30") as base:
+        # the correct answers, computed once before the load
         accept = {"Accept": "application/sparql-results+json"}
         expected = {name: httpx.post(base + "/sparql", data={"query": q}, headers=accept, timeout=120).json()
                     for name, q in queries.items()}
@@ -115,9 +99,6 @@ def main() -> None:
               f"error rate {sum(1 for r in good if r[3] >= 400) / max(len(good), 1):.1%}; "
               f"every good request correct: {all(r[2] for r in good)}; bad requests refused with 4xx: "
               f"{all(r[2] for r in results if r[0] == 'bad')}; wrong: {len(wrong)}")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

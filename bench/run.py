@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
+from serving import running_server  # noqa: E402
 
 PY = sys.executable
 
@@ -155,27 +155,11 @@ def naive(k: int) -> tuple[float, bool, list]:
     return len(cases) / wall, same, diffs
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def endpoint(store: Path, clients: int = 8, rounds: int = 5) -> dict:
     import httpx
-    port = free_port()
-    proc = subprocess.Popen([PY, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             "--workers", "2"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    from reasoner.namespaces import SPARQL_PREFIXES
+    with running_server(store, "--workers", "2") as base:
         queries = [p.read_text() for p in sorted((ROOT / "queries" / "analytics").glob("*.rq"))]
-        from reasoner.namespaces import SPARQL_PREFIXES
         jobs = [SPARQL_PREFIXES + q for _ in range(rounds) for q in queries]
         lat, errors = [], 0
 
@@ -193,9 +177,6 @@ def endpoint(store: Path, clients: int = 8, rounds: int = 5) -> dict:
         lat.sort()
         return {"queries": len(jobs), "qps": len(jobs) / wall, "p50_ms": statistics.median(lat) * 1000,
                 "p95_ms": lat[int(0.95 * len(lat)) - 1] * 1000, "errors": errors}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def main() -> None:

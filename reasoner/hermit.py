@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,12 +41,15 @@ def without_imports(graph: Graph) -> Graph:
     return g
 
 
-def run_hermit(graph: Graph) -> HermitReport:
+@contextmanager
+def reasoned_world(graph: Graph):
+    """A fresh owlready2 World holding `graph` (owl:imports removed), after HermiT has run on it.
+    Raises owlready2's errors for an inconsistent ontology or a HermiT failure."""
     if not java_available():
         raise JavaMissing("HermiT needs Java, and no `java` is on PATH: install a JRE "
                           "(Debian: apt-get install default-jre-headless) or run `make java`.")
     import owlready2
-    from owlready2 import OwlReadyInconsistentOntologyError, World, sync_reasoner_hermit
+    from owlready2 import World, sync_reasoner_hermit
 
     owlready2.JAVA_EXE = shutil.which("java")
     with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
@@ -58,16 +62,24 @@ def run_hermit(graph: Graph) -> HermitReport:
         try:
             with onto:
                 sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-        except OwlReadyInconsistentOntologyError as exc:
-            return HermitReport(False, [], f"the knowledge base is inconsistent: {exc}".strip())
-        except owlready2.OwlReadyJavaError as exc:
-            lines = [ln.strip() for ln in str(exc).splitlines() if "Exception" in ln or "HermiT" in ln]
-            return HermitReport(False, [], "HermiT could not reason over the knowledge base: "
-                                + (" ".join(lines[:3]) or str(exc)[:400]))
-        unsat = sorted(c.iri for c in world.inconsistent_classes()
-                       if c.iri != "http://www.w3.org/2002/07/owl#Nothing")
-        world.close()
-    return HermitReport(True, unsat)
+            yield world
+        finally:
+            world.close()
+
+
+def run_hermit(graph: Graph) -> HermitReport:
+    import owlready2
+
+    try:
+        with reasoned_world(graph) as world:
+            return HermitReport(True, sorted(c.iri for c in world.inconsistent_classes()
+                                             if c.iri != "http://www.w3.org/2002/07/owl#Nothing"))
+    except owlready2.OwlReadyInconsistentOntologyError as exc:
+        return HermitReport(False, [], f"the knowledge base is inconsistent: {exc}".strip())
+    except owlready2.OwlReadyJavaError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if "Exception" in ln or "HermiT" in ln]
+        return HermitReport(False, [], "HermiT could not reason over the knowledge base: "
+                            + (" ".join(lines[:3]) or str(exc)[:400]))
 
 
 def hermit_types(graph: Graph, individuals: list[str]) -> dict[str, set[str]]:
@@ -75,24 +87,9 @@ def hermit_types(graph: Graph, individuals: list[str]) -> dict[str, set[str]]:
 
     Used by tests to show that dorsum's compiled OWL rules classify exactly as HermiT does.
     """
-    if not java_available():
-        raise JavaMissing("HermiT needs Java, and no `java` is on PATH.")
-    import owlready2
-    from owlready2 import World, sync_reasoner_hermit
-
-    owlready2.JAVA_EXE = shutil.which("java")
-    with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
-        nt = Path(tmp) / "abox.nt"
-        without_imports(graph).serialize(nt, format="nt", encoding="utf-8")
-        world = World()
-        onto = world.get_ontology("https://w3id.org/dorsum/ontology")
-        with open(nt, "rb") as fh:
-            onto.load(fileobj=fh, format="ntriples")
-        with onto:
-            sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+    with reasoned_world(graph) as world:
         out = {}
         for iri in individuals:
             ind = world[iri]
             out[iri] = {c.iri for c in ind.INDIRECT_is_a if hasattr(c, "iri")} if ind is not None else set()
-        world.close()
-    return out
+        return out
