@@ -245,8 +245,11 @@ def skolemize(graph: Graph, root: URIRef) -> Graph:
         for p, o in sorted(graph.predicate_objects(node), key=lambda po: (str(po[0]), isinstance(po[1], BNode), str(po[1]))):
             if isinstance(o, BNode):
                 by_pred.setdefault(p, []).append(o)
-            else:
-                out.add((names[node], p, o))
+                continue
+            out.add((names[node], p, o))
+            if isinstance(o, URIRef) and o not in names and (o, None, None) in graph:
+                names[o] = o  # a node named by an IRI (RDF input): keep its name, follow its triples
+                todo.append(o)
         for p, bnodes in by_pred.items():
             local = str(p).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
             ordered = sorted(bnodes, key=lambda b: sorted((str(q), "" if isinstance(v, BNode) else str(v))

@@ -41,7 +41,8 @@ patient = st.one_of(
     st.fixed_dictionaries({"age_days": st.integers(min_value=0, max_value=400)}),
 )
 valid_case = st.fixed_dictionaries(
-    {"id": st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_ /#<>é", min_size=1, max_size=20), "patient": patient},
+    {"id": st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_ /#<>é", min_size=1, max_size=20).filter(str.strip),
+     "patient": patient},
     optional={
         "lump": lump,
         "skin_markers": st.lists(st.sampled_from(MARKERS), unique=True, max_size=3),
@@ -141,3 +142,18 @@ def test_arbitrary_turtle_text_gives_a_result_and_no_traceback(tmp_path_factory,
     assert len(results) >= 1
     for res in results:
         assert res.status in ("classified", "invalid")
+
+
+@SETTINGS
+@given(case=valid_case)
+def test_rdf_form_gives_the_same_result_as_the_flat_form(classify_case, tmp_path_factory, classifier, case):
+    """The same case sent as Turtle (the RDF form) is classified exactly as its flat JSON form."""
+    flat = classify_case(case)
+    from reasoner.intake import flat_case
+    ci = flat_case(case, "x", classifier.ctx)
+    assert ci.graph is not None, (case, ci.errors)
+    f = tmp_path_factory.mktemp("rdf") / "case.ttl"
+    f.write_text(ci.graph.serialize(format="turtle"), encoding="utf-8")
+    (as_rdf,) = list(classifier.classify_paths([f]))
+    assert as_rdf.status == flat.status == "classified"
+    assert as_rdf.json == flat.json
