@@ -9,7 +9,6 @@ that produced it, which is the provenance the result graph is built from.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -60,53 +59,12 @@ def to_rdflib(term):
 
 @dataclass(frozen=True)
 class Query:
-    """A query the engine runs: an inference step or a rule, as written (CONSTRUCT) and as the
-    SPARQL update that inserts its template into the query's own graph."""
+    """A query the engine runs: an inference step or a rule."""
 
     iri: str
     text: str
     stratum: int
     is_rule: bool
-    graph: str = ""
-    update: str = ""
-
-
-FIRED_BY = "https://w3id.org/dorsum/firedBy"
-_TYPED_SUBJECT = re.compile(r"(\?\w+)\s+(?:a|rdf:type|<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type>)\s")
-
-
-def construct_to_insert(text: str, graph: str, dataset: list[str], rule: str | None = None) -> str:
-    """`CONSTRUCT { T } WHERE { W }` -> `INSERT { GRAPH <graph> { T } } USING ... WHERE { W }`.
-
-    The USING / USING NAMED clauses give the update the dataset a query gets with the default
-    graph as the union of all graphs (SPARQL Update has no such switch).
-
-    The template is found on the query with strings, IRIs and comments blanked (same length), so
-    braces inside them never confuse the match."""
-    from .sparql_protocol import code_only
-
-    code = code_only(text)
-    m = re.search(r"\bCONSTRUCT\s*\{", code, re.I)
-    if not m:
-        raise ValueError("not a CONSTRUCT query with a template")
-    open_at = m.end() - 1
-    depth = 0
-    for i in range(open_at, len(code)):
-        if code[i] == "{":
-            depth += 1
-        elif code[i] == "}":
-            depth -= 1
-            if depth == 0:
-                close_at = i
-                break
-    else:
-        raise ValueError("unbalanced CONSTRUCT template")
-    using = "".join(f" USING <{g}>" for g in dataset) + "".join(f" USING NAMED <{g}>" for g in dataset)
-    template = text[open_at + 1:close_at]
-    if rule:  # every node the template types records the rule that made it (engine bookkeeping)
-        typed = sorted(set(_TYPED_SUBJECT.findall(code[open_at + 1:close_at])))
-        template += "".join(f" {v} <{FIRED_BY}> <{rule}> ." for v in typed)
-    return text[:m.start()] + f"INSERT {{ GRAPH <{graph}> {{" + template + "} }" + using + text[close_at + 1:]
 
 
 @dataclass
@@ -150,23 +108,14 @@ class Engine:
         return g
 
     def _queries(self) -> list[Query]:
-        raw = []
+        out = []
         for cls, text in compile_defined_classes(self.kb.graph):
-            raw.append((f"{cls}#compiled-definition", text, 0, False))
+            out.append(Query(f"{cls}#compiled-definition", text, 0, False))
         for f in self.kb.inference:
-            raw.append((f.iri, SPARQL_PREFIXES + f.text, 0, False))
+            out.append(Query(f.iri, SPARQL_PREFIXES + f.text, 0, False))
         for f in self.kb.rules:
             if f.status == "active":
-                raw.append((f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
-        out = []
-        dataset = [KB_GRAPH, CASE_GRAPH, INFERRED_GRAPH]
-        for iri, text, stratum, is_rule in raw:
-            graph = INFERRED_GRAPH
-            try:
-                update = construct_to_insert(text, graph, dataset, iri if is_rule else None)
-            except ValueError as exc:
-                raise DorsumError(f"{iri}: {exc}") from exc
-            out.append(Query(iri, text, stratum, is_rule, graph, update))
+                out.append(Query(f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
         return out
 
     def derive(self, case: Graph, profile: bool = False) -> Derivation:
