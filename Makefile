@@ -33,8 +33,9 @@ test: install    ## run the test suite
 	$(BIN)/dorsum --version
 	$(BIN)/python -m pytest -q
 
-check: install   ## reason over, validate and QA the knowledge base
+check: install   ## reason over, validate and QA the knowledge base; statement -> rule -> test coverage
 	$(BIN)/dorsum check
+	$(BIN)/dorsum coverage
 
 clean:           ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -1,0 +1,49 @@
+"""`dorsum coverage`: statements -> rules -> test cases; a gap fails it."""
+
+from __future__ import annotations
+
+import shutil
+
+from click.testing import CliRunner
+
+from conftest import ROOT
+from reasoner.cli import main
+
+
+def coverage(kb_dir):
+    return CliRunner().invoke(main, ["coverage", "--kb", str(kb_dir), "--tests", str(ROOT / "tests" / "vignettes")])
+
+
+def test_shipped_knowledge_base_has_no_gap():
+    res = CliRunner().invoke(main, ["coverage"])
+    assert res.exit_code == 0, res.output
+    assert "OK: 0 gap(s)" in res.output
+    assert "Informational statements" in res.output and "stmt-benign-lumps-regress" in res.output
+
+
+def test_rule_without_test_is_a_gap(kb_copy):
+    (kb_copy / "queries" / "rules" / "never-fires.rq").write_text("""\
+# title: a rule no vignette triggers
+# implements: dorsum:stmt-dermatofibroma-excision
+# stratum: 1
+# status: active
+CONSTRUCT { ?dx a dorsum:DifferentialConclusion ; dorsum:aboutCase ?case ; dorsum:diagnosis dorsum:dx-dermatofibroma . }
+WHERE { ?case a dorsum:Case ; dorsum:lump/dorsum:sizeCm 99.5 .
+        BIND (IRI(CONCAT(STR(?case), "/conclusion/never-fires/dermatofibroma")) AS ?dx) }
+""")
+    res = coverage(kb_copy)
+    assert res.exit_code == 1
+    assert "GAP rule exercised by no test case: https://w3id.org/dorsum/rule/never-fires" in res.output
+
+
+def test_recommendation_without_rule_is_a_gap(kb_copy):
+    with open(kb_copy / "ontology" / "statements.ttl", "a") as fh:
+        fh.write("""
+dorsum:stmt-test-unimplemented a dorsum:RecommendationStatement , owl:NamedIndividual ;
+    rdfs:label "test: a recommendation nothing implements"@en ;
+    dorsum:statementText "A test statement."@en ; dorsum:articleSection "test" ; dorsum:articleCitation 1 ;
+    dcterms:source dorsum:ref-article ; dorsum:status dorsum:status-active .
+""")
+    res = coverage(kb_copy)
+    assert res.exit_code == 1
+    assert "GAP recommendation with no active rule: https://w3id.org/dorsum/stmt-test-unimplemented" in res.output
