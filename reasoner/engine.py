@@ -89,6 +89,7 @@ class Engine:
         self._kb_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.kb_graph) for s, p, o in closure
                           if not isinstance(s, Literal)]  # owlrl works in generalised RDF
         self.store.extend(self._kb_quads)
+        self._kb_subjects = {s for s in closure.subjects() if isinstance(s, URIRef)}
         self._cases_since_fresh = 0
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
@@ -125,15 +126,17 @@ class Engine:
     def derive_batch(self, cases: list[tuple[str, Graph]], profile: bool = False) -> dict[str, Derivation]:
         """Run inference and rules over many valid cases at once (rules are anchored on their
         case, so cases never meet), then give each case its own share of what was derived: a
-        triple belongs to the case whose node is its subject (input nodes, and conclusions through
-        dorsum:aboutCase). The result for each case equals `derive` on that case alone (tested)."""
+        triple belongs to the case whose node is its subject (input nodes, including IRIs a case
+        names without describing them, and conclusions through dorsum:aboutCase). The result for each case equals `derive` on that case alone (tested)."""
         if not cases:
             return {}
         whole = self._run([g for _, g in cases], profile)
         owner: dict = {}
-        for iri, g in cases:
-            for s in g.subjects():
+        for iri, g in cases:  # a case's nodes: its subjects, and IRIs it names that the KB does not
+            for s, _p, o in g:
                 owner.setdefault(s, iri)
+                if isinstance(o, URIRef) and o not in self._kb_subjects:
+                    owner.setdefault(o, iri)
         about = URIRef(str(DORSUM) + "aboutCase")
         for s, p, o in whole.triples:
             if p == about:

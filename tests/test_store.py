@@ -227,3 +227,12 @@ def test_batch_derivation_equals_single_case_derivation(classifier):
         single = classifier.engine.derive(ci.graph)
         assert set(batch[ci.iri].triples) == set(single.triples), ci.case_id
         assert batch[ci.iri].generated_by == single.generated_by, ci.case_id
+
+
+def test_a_node_named_but_not_described_still_belongs_to_its_case(classifier):
+    """`"lump": {}` names a lump with no findings; what inference says about it stays with the case."""
+    from reasoner.intake import flat_case
+    ci = flat_case({"id": "empty-lump", "patient": {"age_years": 40}, "lump": {}}, "x", classifier.ctx)
+    r = classifier.classify_input(ci)
+    assert r.status == "classified"
+    assert {m["finding"] for m in r.json["missing"]} >= {"lump.size_cm", "lump.growth"}
