@@ -8,7 +8,6 @@ Usage: python bench/load_test.py [--cases 300] [--requests 400] [--clients 50]
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import subprocess

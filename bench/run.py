@@ -17,7 +17,6 @@ Usage: python bench/run.py [--sizes 1000,10000] [--full] [--naive 3] [--out benc
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -189,7 +188,7 @@ def main() -> None:
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.full and 100_000 not in sizes:
         sizes.append(100_000)
-    lines = [f"# dorsum benchmark results\n", f"Machine: {machine()}  ", f"Date: {time.strftime('%Y-%m-%d')}\n"]
+    lines = ["# dorsum benchmark results\n", f"Machine: {machine()}  ", f"Date: {time.strftime('%Y-%m-%d')}\n"]
     tmp = Path(tempfile.mkdtemp(prefix="dorsum-bench-"))
     try:
         print(machine())

@@ -50,15 +50,8 @@ class Classifier:
         return list(ci.errors) if ci.errors else self.validator.validate(ci)
 
     def classify_input(self, ci: CaseInput) -> CaseResult:
-        errors = self.validate(ci)
-        if errors or ci.graph is None:
-            graph = Graph()
-            add_result_node(graph, ci.iri or case_iri(ci.case_id), "invalid", self.kb, errors)
-            return CaseResult(ci.case_id, "invalid", self.view.invalid(ci.case_id, errors), graph, ci.source)
-        derivation = self.engine.derive(ci.graph)
-        graph = build_result_graph(ci.iri, ci.graph, derivation, self.kb, self.ctx)
-        add_result_node(graph, ci.iri, "classified", self.kb)
-        return CaseResult(ci.case_id, "classified", self.view.classified(ci.case_id, ci.iri, graph), graph, ci.source)
+        """One case: a chunk of one (the batch path and the single-case path are the same code)."""
+        return self.classify_many([ci])[0]
 
     def classify_many(self, inputs: list[CaseInput], view: bool = True) -> list[CaseResult]:
         """Classify a chunk of cases with one engine run (see Engine.derive_batch): the same

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import quote
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 
 from .context import CONTEXT_IRI, CaseContext, load_context
@@ -158,6 +158,11 @@ def remote_contexts(value, path: str = "") -> list[str]:
     return found
 
 
+def remote_context_refused(source: str, iri: str) -> CaseInput:
+    return CaseInput(source, source, errors=[error("@context", iri, "remote JSON-LD contexts are never fetched; "
+                                                   f"use the shipped context ({CONTEXT_IRI}) or put the context inline")])
+
+
 def _inline_shipped_context(value, ctx: CaseContext):
     if isinstance(value, dict):
         return {k: (ctx.context if k == "@context" and v == CONTEXT_IRI else _inline_shipped_context(v, ctx))
@@ -220,9 +225,7 @@ def rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
             return [CaseInput(source, source, errors=[error("", None, f"malformed JSON: {exc}")])]
         remote = remote_contexts(doc)
         if remote:
-            return [CaseInput(source, source, errors=[error("@context", remote[0],
-                    "remote JSON-LD contexts are never fetched; use the shipped context "
-                    f"({CONTEXT_IRI}) or put the context inline")])]
+            return [remote_context_refused(source, remote[0])]
         data = json.dumps(_inline_shipped_context(doc, ctx))
     try:
         g.parse(data=data, format=fmt)
@@ -361,9 +364,7 @@ def _json_text(raw: bytes, source: str, ctx: CaseContext, path: Path) -> Iterato
 def _jsonld_obj(obj: dict, source: str, ctx: CaseContext) -> Iterator[CaseInput]:
     remote = remote_contexts(obj)
     if remote:
-        yield CaseInput(source, source, errors=[error("@context", remote[0],
-                        "remote JSON-LD contexts are never fetched; use the shipped context "
-                        f"({CONTEXT_IRI}) or put the context inline")])
+        yield remote_context_refused(source, remote[0])
         return
     g = Graph()
     try:

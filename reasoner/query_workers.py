@@ -35,7 +35,6 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
             pass
     import pyoxigraph as ox
 
-    from .namespaces import SPARQL_PREFIXES  # noqa: F401  (prefixes are the client's business)
     from .sparql_protocol import (NotAcceptable, negotiate, serialize_boolean, serialize_rows,
                                   serialize_triples)
 
