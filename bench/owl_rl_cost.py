@@ -27,7 +27,7 @@ def main(n: int) -> None:
     clf = Classifier()
     print(f"engine start (KB load + owlrl TBox closure, once): {time.perf_counter() - t0:.2f} s")
     paths = sorted((ROOT / "tests" / "vignettes").glob("*.json"))
-    cases = [flat_case(json.loads(p.read_text())["case"], p.stem, clf.ctx) for p in paths]
+    cases = [flat_case(json.loads(p.read_text()), p.stem, clf.ctx) for p in paths]
     ours = []
     for ci in cases:
         t = time.perf_counter()

@@ -2,13 +2,12 @@
 
 A recommendation (or pitfall) with no active rule, or an active rule that no test case makes fire,
 is a gap. Informational statements (prevalences, accuracy figures, descriptions) need no rule and
-are listed apart. Test cases are the vignettes (tests/vignettes/*.json); a rule is exercised by a
-vignette when it generates at least one of the vignette's conclusions.
+are listed apart. Test cases are the entries of the rule test manifests (tests/manifests/); a rule
+is exercised by an entry when it generates at least one of the conclusions of the entry's case.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,9 +32,8 @@ class Coverage:
         return out
 
 
-def compute(classifier, tests_dir: Path) -> Coverage:
-    from .intake import flat_case
-
+def compute(classifier, tests: list[tuple[str, Path]]) -> Coverage:
+    """tests: (test name, case file) pairs, e.g. the manifest entries' names and actions."""
     g = classifier.kb.graph
     active = {f.iri for f in classifier.kb.rules if f.status == "active"}
     cov = Coverage()
@@ -45,13 +43,12 @@ def compute(classifier, tests_dir: Path) -> Coverage:
         cov.recommendations[str(s)] = sorted(str(r) for r in g.subjects(DORSUM.implements, s) if str(r) in active)
     cov.informational = sorted(str(s) for s in g.subjects(RDF.type, DORSUM.InformationalStatement))
     cov.rules = {r: [] for r in sorted(active)}
-    for path in sorted(tests_dir.glob("*.json")):
-        case = json.loads(path.read_text(encoding="utf-8")).get("case")
-        ci = flat_case(case, path.name, classifier.ctx)
-        if ci.graph is None or classifier.validate(ci):
-            continue
-        for rule in sorted(set(classifier.engine.derive(ci.graph).generated_by.values())):
-            cov.rules.setdefault(rule, []).append(path.stem)
+    for name, path in tests:
+        for ci in classifier.inputs([path]):
+            if ci.graph is None or classifier.validate(ci):
+                continue
+            for rule in sorted(set(classifier.engine.derive(ci.graph).generated_by.values())):
+                cov.rules.setdefault(rule, []).append(name)
     return cov
 
 

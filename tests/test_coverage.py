@@ -11,7 +11,7 @@ from reasoner.cli import main
 
 
 def coverage(kb_dir):
-    return CliRunner().invoke(main, ["coverage", "--kb", str(kb_dir), "--tests", str(ROOT / "tests" / "vignettes")])
+    return CliRunner().invoke(main, ["coverage", "--kb", str(kb_dir), "--manifest", str(ROOT / "tests" / "manifests" / "manifest.ttl")])
 
 
 def test_shipped_knowledge_base_has_no_gap():

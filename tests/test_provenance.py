@@ -16,7 +16,7 @@ from reasoner.namespaces import DORSUM, PROV
 
 @pytest.mark.parametrize("path", VIGNETTES[::4], ids=[p.stem for p in VIGNETTES[::4]])
 def test_result_graph_satisfies_result_shapes(path, classify_case, kb):
-    r = classify_case(json.loads(path.read_text())["case"])
+    r = classify_case(json.loads(path.read_text()))
     data = r.graph + kb.graph
     conforms, _, text = validate(data, shacl_graph=kb.result_shapes, inference="rdfs")
     assert conforms, text

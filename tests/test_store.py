@@ -26,7 +26,7 @@ def corpus(tmp_path, n_invalid=True):
     """The vignette cases as JSON Lines, with dates on some, one invalid and one malformed line."""
     lines = []
     for i, p in enumerate(VIGNETTES):
-        case = json.loads(p.read_text())["case"]
+        case = json.loads(p.read_text())
         if i % 3 == 0:
             case["dates"] = {"first_seen": "2026-03-02", "ultrasound": "2026-03-10" if i % 2 else "2026-03-20",
                              "referral": "2026-03-03"}
@@ -192,7 +192,7 @@ def test_interrupted_load_leaves_a_consistent_store_that_a_rerun_completes(tmp_p
     n = 150
     lines = []
     for i in range(n):
-        case = json.loads(VIGNETTES[i % len(VIGNETTES)].read_text())["case"]
+        case = json.loads(VIGNETTES[i % len(VIGNETTES)].read_text())
         case["id"] = f"kill-{i:03d}"
         lines.append(json.dumps(case))
     src = tmp_path / "many.jsonl"
@@ -221,7 +221,7 @@ def test_interrupted_load_leaves_a_consistent_store_that_a_rerun_completes(tmp_p
 def test_batch_derivation_equals_single_case_derivation(classifier):
     """Engine.derive_batch on all vignettes at once gives each case exactly what derive gives it alone."""
     from reasoner.intake import flat_case
-    cases = [flat_case(json.loads(p.read_text())["case"], p.stem, classifier.ctx) for p in VIGNETTES]
+    cases = [flat_case(json.loads(p.read_text()), p.stem, classifier.ctx) for p in VIGNETTES]
     batch = classifier.engine.derive_batch([(ci.iri, ci.graph) for ci in cases])
     for ci in cases:
         single = classifier.engine.derive(ci.graph)

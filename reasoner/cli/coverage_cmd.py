@@ -12,18 +12,26 @@ from .options import kb_option
 
 
 @main.command("coverage")
+@click.option("--manifest", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Rule test manifest (default: tests/manifests/manifest.ttl of the knowledge base).")
 @click.option("--tests", "tests_dir", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Directory of test cases (default: tests/vignettes of the knowledge base).")
+              help="Instead of a manifest, a directory of case files, each a test case named by its file.")
 @kb_option
-def coverage_cmd(tests_dir, kb_root):
-    """Report every recommendation and the rules implementing it, every rule and the test cases
-    exercising it, and the informational statements; exit 1 on a recommendation with no rule or a
-    rule with no test."""
+def coverage_cmd(manifest, tests_dir, kb_root):
+    """Report every recommendation and the rules implementing it, every rule and the manifest
+    entries exercising it, and the informational statements; exit 1 on a recommendation with no
+    rule or a rule with no test."""
     from ..classify import Classifier
     from ..coverage import compute, render
+    from ..manifests import anchor_for, read_manifest
 
     clf = Classifier(kb_root=kb_root)
-    tests = Path(tests_dir) if tests_dir else clf.kb.paths.root / "tests" / "vignettes"
+    root = clf.kb.paths.root
+    if tests_dir:
+        tests = [(p.stem, p) for p in sorted(Path(tests_dir).glob("*.json"))]
+    else:
+        path = Path(manifest) if manifest else root / "tests" / "manifests" / "manifest.ttl"
+        tests = [(e.name, e.action) for e in read_manifest(path, anchor_for(path, root))]
     cov = compute(clf, tests)
     click.echo(render(cov, clf.kb.graph), nl=False)
     sys.exit(1 if cov.gaps else 0)

@@ -1,0 +1,124 @@
+"""The rule test manifests (tests/manifests/): every entry's case gives exactly the conclusions the
+entry lists. The same entries `dorsum test-rules` runs; the expectations were written from
+docs/clinical-behaviour.md independently of the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+
+from conftest import ROOT
+from reasoner.manifests import ManifestError, read_manifest, run, validate_manifest
+
+MANIFEST = ROOT / "tests" / "manifests" / "manifest.ttl"
+ENTRIES = read_manifest(MANIFEST, ROOT)
+
+
+@pytest.fixture(scope="module")
+def outcomes(classifier):
+    return {o.entry.iri: o for o in run(ENTRIES, classifier)}
+
+
+def test_the_suite_is_the_vignettes():
+    # one source of truth: every case file under tests/vignettes/ is the action of exactly one entry
+    actions = sorted(e.action.resolve() for e in ENTRIES)
+    assert actions == sorted(p.resolve() for p in (ROOT / "tests" / "vignettes").glob("*.json"))
+    assert len(ENTRIES) >= 50
+
+
+def test_manifests_satisfy_their_shapes(kb):
+    assert validate_manifest(MANIFEST, kb, ROOT) == []
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_entry(entry, outcomes):
+    o = outcomes[entry.iri]
+    assert o.passed, f"{entry.comment}\n" + "\n".join(o.problems)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_every_conclusion_carries_rule_statement_and_reference(entry, outcomes):
+    result = outcomes[entry.iri].result
+    conclusions = [result["urgency"]] + [x for k in ("actions", "warnings", "differential", "risk_factors", "missing")
+                                         for x in result[k]]
+    for c in conclusions:
+        assert c["rule"].startswith("https://w3id.org/dorsum/rule/"), c
+        assert c["statements"], c
+        assert c["references"] and all(r["citation"] for r in c["references"]), c
+
+
+def copy_of(tmp_path, name: str, edit) -> Path:
+    """A changed copy of one manifest file beside the real case files."""
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "vignettes").symlink_to(ROOT / "tests" / "vignettes")
+    changed = tmp_path / "manifests" / name
+    changed.write_text(edit((ROOT / "tests" / "manifests" / name).read_text()))
+    return changed
+
+
+def test_a_misspelt_expectation_is_reported_by_the_shapes(kb, tmp_path):
+    bad = copy_of(tmp_path, "skin-lesions.ttl", lambda t: t.replace("dorsum:urgency-", "dorsum:urgencyy-", 1))
+    msgs = validate_manifest(bad, kb, tmp_path)
+    assert any("dt:urgency must be one dorsum:UrgencyLevel" in m and "urgencyy-" in m for m in msgs), msgs
+
+
+def test_entries_outside_the_manifests_are_refused_not_fetched(tmp_path):
+    m = tmp_path / "m.ttl"
+    m.write_text("@prefix mf: <http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#> .\n"
+                 "<> a mf:Manifest ; mf:include ( <http://example.org/remote.ttl> ) .\n")
+    with pytest.raises(ManifestError, match="only local files"):
+        read_manifest(m)
+
+
+def test_a_wrong_expectation_fails_with_a_readable_difference(classifier, tmp_path):
+    # adult-growing-lump is urgent with an ultrasound within 14 days; claim routine and 2 days
+    def edit(src):
+        block = src.split("<#adult-growing-lump> a")[1].split("\n\n")[0]
+        return src.replace(block, block.replace("urgency-urgent", "urgency-routine").replace("dt:withinDays 14", "dt:withinDays 2"))
+    changed = copy_of(tmp_path, "soft-tissue-adults.ttl", edit)
+    entries = [e for e in read_manifest(changed, tmp_path) if e.name == "adult-growing-lump"]
+    (o,) = run(entries, classifier)
+    assert not o.passed
+    assert o.problems == ["urgency: expected routine, got urgent",
+                          "actions: ultrasound-soft-tissue: expected within_days 2, got within_days 14"]
+
+
+def test_dorsum_test_rules_prints_a_line_per_entry_and_passes():
+    from click.testing import CliRunner
+    from reasoner.cli import main
+
+    res = CliRunner().invoke(main, ["test-rules"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert sum(line.startswith("PASS  ") for line in lines) == len(ENTRIES)
+    assert f"{len(ENTRIES)} tests: {len(ENTRIES)} passed, 0 failed" in lines[-1]
+
+
+def test_a_failing_entry_makes_test_rules_exit_1_with_the_diff(tmp_path):
+    from click.testing import CliRunner
+    from reasoner.cli import main
+
+    changed = copy_of(tmp_path, "skin-lesions.ttl",
+                      lambda t: t.replace("dt:riskFactor dorsum:risk-ulceration-or-bleeding", "dt:riskFactor dorsum:risk-deep", 1))
+    earl = tmp_path / "earl.ttl"
+    res = CliRunner().invoke(main, ["test-rules", str(changed), "--earl", str(earl)])
+    assert res.exit_code == 1, res.output
+    assert "risk_factors: expected deep, not concluded" in res.output
+    assert "risk_factors: concluded ulceration-or-bleeding, not expected" in res.output
+    assert "1 failed" in res.output.splitlines()[-1]
+    report = Graph().parse(earl)
+    EARL = "http://www.w3.org/ns/earl#"
+    outcomes = sorted(str(o).rsplit("#", 1)[-1] for o in report.objects(None, URIRef(EARL + "outcome")))
+    assert outcomes.count("failed") == 1 and outcomes.count("passed") == len(outcomes) - 1
+
+
+def test_a_manifest_breaking_its_shapes_exits_2(tmp_path):
+    from click.testing import CliRunner
+    from reasoner.cli import main
+
+    bad = copy_of(tmp_path, "age-boundaries.ttl", lambda t: t.replace("dt:diagnosis dorsum:dx-", "dt:diagnosis dorsum:action-", 1))
+    res = CliRunner().invoke(main, ["test-rules", str(bad)])
+    assert res.exit_code == 2
+    assert "dt:diagnosis must be a dorsum:Diagnosis" in res.output
