@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install java demo test check bench clean
+.PHONY: help install java demo test check docs bench clean
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,6 +36,13 @@ test: install    ## run the test suite
 check: install   ## reason over, validate and QA the knowledge base; statement -> rule -> test coverage
 	$(BIN)/dorsum check
 	$(BIN)/dorsum coverage
+
+docs: install    ## generate the ontology reference, rule catalogue and pathway diagram into build/docs
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "dot not found: installing graphviz (renders pathway.svg)"; \
+	  (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || \
+	  echo "WARNING: could not install Graphviz; build/docs gets pathway.dot but no pathway.svg"; }
+	$(BIN)/dorsum docs --out build/docs
 
 clean:           ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache *.egg-info
