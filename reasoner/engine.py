@@ -98,7 +98,13 @@ class Engine:
         self.strata = [0] + sorted({q.stratum for q in self.queries if q.is_rule})
 
     def _tbox_closure(self) -> Graph:
-        """The knowledge base closed once under OWL 2 RL (owlrl), not per case."""
+        """The knowledge base closed once under OWL 2 RL (owlrl), not per case; cached on disk
+        (see tbox_cache) because owlrl takes about 10 s and every command needs it."""
+        from .tbox_cache import cached_closure
+
+        return cached_closure(self.kb, self._owlrl_closure)
+
+    def _owlrl_closure(self) -> Graph:
         import owlrl
 
         g = Graph()

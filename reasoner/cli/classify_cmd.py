@@ -51,41 +51,104 @@ def validate_cmd(inputs, kb_root):
     sys.exit(1 if bad else 0)
 
 
+class HashingWriter:
+    """Writes text through to a file and keeps the SHA-256 of every byte written."""
+
+    def __init__(self, fh):
+        import hashlib
+        self.fh, self.h, self.bytes = fh, hashlib.sha256(), 0
+
+    def write(self, text: str) -> None:
+        data = text.encode("utf-8")
+        self.h.update(data)
+        self.bytes += len(data)
+        if self.fh is not None:
+            self.fh.write(text)
+
+    def flush(self) -> None:
+        if self.fh is not None:
+            self.fh.flush()
+
+
+def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -> tuple[int, str | None]:
+    """Classify `inputs` and write them to fh in `fmt`; return (invalid cases, RDFC-1.0 SHA-256 of
+    the RDF output or None for JSON). With `cases`, record each case's hash and conclusions there."""
+    from ..canonical import canonical_nquads, canonical_sha256
+    from ..results import dumps
+    from ..runmanifest import case_record
+    from ..serialize import graph_text, merge
+    from rdflib import Graph
+
+    results = clf.classify_paths(inputs)
+    invalid = 0
+
+    def note(r):
+        if cases is not None:
+            key, n = r.case_id, 2
+            while key in cases:
+                key, n = f"{r.case_id}#{n}", n + 1
+            cases[key] = case_record(r.json)
+
+    if fmt == "json":
+        collected = list(results) if single_case_input(inputs) else results
+        single = isinstance(collected, list) and len(collected) == 1
+        for r in collected:
+            invalid += not r.ok
+            note(r)
+            fh.write(dumps(r.json) + "\n" if single else dumps(r.json, pretty=False) + "\n")
+            fh.flush()
+        return invalid, None
+    collected = list(results)
+    for r in collected:
+        invalid += not r.ok
+        note(r)
+    merged = merge(r.graph for r in collected)
+    if fmt == "nquads":
+        text = canonical_nquads(merged)
+        fh.write(text)
+        return invalid, sha256_text(text)
+    text = graph_text(merged, fmt)
+    fh.write(text)
+    # the canonical form of the document as written (a reader parses the text, not our graph:
+    # Turtle writes the decimal "14" as 14.0, the same value with another lexical form)
+    return invalid, canonical_sha256(Graph().parse(data=text, format="json-ld" if fmt == "jsonld" else fmt))
+
+
+def sha256_text(text: str) -> str:
+    import hashlib
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @main.command("classify")
 @INPUTS
-@click.option("--format", "fmt", type=click.Choice(["json", "turtle", "jsonld"]), default="json", show_default=True,
-              help="json: the result view; turtle/jsonld: the result graphs with their PROV-O provenance.")
+@click.option("--format", "fmt", type=click.Choice(["json", "turtle", "jsonld", "nquads"]), default="json", show_default=True,
+              help="json: the result view; turtle/jsonld: the result graphs with their PROV-O provenance; "
+                   "nquads: the same graphs as RDFC-1.0 canonical N-Quads.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
+@click.option("--manifest", "manifest", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write a run manifest (versions, SHA-256 of every knowledge-base file, input and "
+                   "the output, per-case conclusions) that `dorsum verify` can check.")
 @kb_option
-def classify_cmd(inputs, fmt, out, kb_root):
+def classify_cmd(inputs, fmt, out, manifest, kb_root):
     """Classify cases: urgency, actions, warnings, differential, risk factors and missing findings,
     each with the rule, statements and references behind it. One JSON object for a single case,
     JSON Lines (input order) for several. Exit 0 if all were classified, 1 if any was invalid."""
     from ..classify import Classifier
-    from ..results import dumps
-    from ..serialize import graph_text, merge
+    from ..runmanifest import RunRecord, write
 
     clf = Classifier(kb_root=kb_root)
-    results = clf.classify_paths(inputs)
-    invalid = 0
+    cases: dict | None = {} if manifest else None
     with output(out) as fh:
-        if fmt == "json":
-            if single_case_input(inputs):
-                collected = list(results)
-                invalid = sum(not r.ok for r in collected)
-                if len(collected) == 1:
-                    fh.write(dumps(collected[0].json) + "\n")
-                else:
-                    for r in collected:
-                        fh.write(dumps(r.json, pretty=False) + "\n")
-            else:
-                for r in results:
-                    invalid += not r.ok
-                    fh.write(dumps(r.json, pretty=False) + "\n")
-                    fh.flush()
-        else:
-            collected = list(results)
-            invalid = sum(not r.ok for r in collected)
-            fh.write(graph_text(merge(r.graph for r in collected), fmt))
+        sink = HashingWriter(fh)
+        invalid, canonical = write_classification(clf, inputs, fmt, sink, cases)
+    if manifest:
+        from ..runmanifest import rel
+        mdir = Path(manifest).resolve().parent
+        record = RunRecord("classify", {"format": fmt}, [Path(p) for p in inputs], cases=cases, output={
+            "path": rel(Path(out), mdir) if out not in (None, "-") else None, "format": fmt,
+            "sha256": sink.h.hexdigest(), "bytes": sink.bytes,
+            "canonical_sha256": canonical, "canonicalization": "RDFC-1.0" if canonical else None,
+            "cases": len(cases), "invalid": invalid})
+        write(Path(manifest), record, clf.kb)
     sys.exit(1 if invalid else 0)

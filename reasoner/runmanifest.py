@@ -1,0 +1,183 @@
+"""Run manifests: what a researcher needs to reproduce a classification exactly and prove it.
+
+`--manifest FILE` on `dorsum classify` and `dorsum load` records the dorsum and knowledge-base
+versions, the SHA-256 of every ontology, shape, query and context file and of every input file,
+the Python and library versions, the command, the SHA-256 of the output (and, for RDF, of its
+RDFC-1.0 canonical form, so layout and blank-node labels never break a comparison), one hash and
+a conclusion summary per case, and the time. `dorsum verify FILE` re-runs the command and says
+which file hash or which case conclusion differs.
+
+Paths are stored relative to the manifest's directory when they lie below it (a run directory can
+be moved or archived whole), else absolute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+FORMAT = "https://w3id.org/dorsum/run-manifest/1"
+LIBRARIES = ("rdflib", "pyshacl", "owlrl", "owlready2", "pyoxigraph", "pyld", "click", "rich", "fastapi", "uvicorn")
+KB_GLOBS = (("ontology", "*.ttl"), ("shapes", "*.ttl"), ("queries", "**/*.rq"), ("context", "*.jsonld"))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def kb_files(root: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 of every file that makes up the knowledge base."""
+    out = {}
+    for d, pattern in KB_GLOBS:
+        for p in sorted((root / d).glob(pattern)):
+            if p.is_file():
+                out[p.relative_to(root).as_posix()] = sha256_file(p)
+    return dict(sorted(out.items()))
+
+
+def environment() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    libs = {}
+    for lib in LIBRARIES:
+        try:
+            libs[lib] = version(lib)
+        except PackageNotFoundError:  # pragma: no cover - an optional library not installed
+            libs[lib] = None
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "platform": platform.platform(), "packages": libs}
+
+
+def summary(result_json: dict) -> dict:
+    """The conclusions of one JSON result, in the terms a reader compares (slugs, days)."""
+    if result_json.get("status") != "classified":
+        return {"status": result_json.get("status"), "errors": sorted(e["path"] for e in result_json.get("errors", []))}
+    return {
+        "status": "classified",
+        "urgency": result_json["urgency"]["level"],
+        "actions": {a["action"]: a.get("within_days") for a in result_json["actions"]},
+        "warnings": [w["warning"] for w in result_json["warnings"]],
+        "differential": [d["diagnosis"] for d in result_json["differential"]],
+        "risk_factors": [r["factor"] for r in result_json["risk_factors"]],
+        "missing": [m["finding"] for m in result_json["missing"]],
+    }
+
+
+def case_record(result_json: dict) -> dict:
+    from .results import dumps
+
+    return {"sha256": sha256_text(dumps(result_json, pretty=False)), "conclusions": summary(result_json)}
+
+
+def rel(path: Path, base: Path) -> str:
+    p = Path(os.path.abspath(path))
+    try:
+        return p.relative_to(Path(os.path.abspath(base))).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def resolve(stored: str, base: Path) -> Path:
+    p = Path(stored)
+    return p if p.is_absolute() else base / p
+
+
+@dataclass
+class RunRecord:
+    """What one run produced, filled by the command as it runs."""
+
+    command: str
+    options: dict
+    inputs: list[Path]
+    output: dict = field(default_factory=dict)
+    cases: dict = field(default_factory=dict)
+
+
+def write(manifest_path: Path, run: RunRecord, kb) -> dict:
+    from . import __version__
+    from .intake import expand_paths
+
+    base = manifest_path.resolve().parent
+    doc = {
+        "manifest_format": FORMAT,
+        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "dorsum_version": __version__,
+        "command": run.command,
+        "options": run.options,
+        "knowledge_base": {"root": rel(kb.paths.root, base), "version": kb.version, "sha256": kb.sha256,
+                           "files": kb_files(kb.paths.root)},
+        "inputs": {"arguments": [rel(Path(p), base) for p in run.inputs],
+                   "files": {rel(p, base): sha256_file(p) for p in expand_paths(run.inputs)}},
+        "environment": environment(),
+        "argv": sys.argv[1:],
+        "output": run.output,
+        "cases": run.cases,
+    }
+    manifest_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return doc
+
+
+def read(manifest_path: Path) -> dict:
+    try:
+        doc = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{manifest_path}: not a readable run manifest ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("manifest_format") != FORMAT:
+        raise ValueError(f"{manifest_path}: not a dorsum run manifest (expected manifest_format {FORMAT!r})")
+    return doc
+
+
+# ------------------------------------------------------------------ verification
+def file_differences(recorded: dict, current: dict, what: str) -> list[str]:
+    out = []
+    for p in sorted(set(recorded) | set(current)):
+        a, b = recorded.get(p), current.get(p)
+        if a == b:
+            continue
+        if b is None:
+            out.append(f"{what} file missing: {p} (recorded sha256 {a[:12]})")
+        elif a is None:
+            out.append(f"{what} file added: {p} (sha256 {b[:12]})")
+        else:
+            out.append(f"{what} file changed: {p} (recorded sha256 {a[:12]}, now {b[:12]})")
+    return out
+
+
+def case_differences(recorded: dict, current: dict) -> list[str]:
+    out = []
+    for cid in sorted(set(recorded) | set(current)):
+        a, b = recorded.get(cid), current.get(cid)
+        if a is None:
+            out.append(f"case {cid}: not in the recorded run")
+            continue
+        if b is None:
+            out.append(f"case {cid}: no longer produced")
+            continue
+        if a["sha256"] == b["sha256"]:
+            continue
+        ca, cb = a.get("conclusions", {}), b.get("conclusions", {})
+        changed = [f"{k} {_show(ca.get(k))} -> {_show(cb.get(k))}" for k in sorted(set(ca) | set(cb)) if ca.get(k) != cb.get(k)]
+        out.append(f"case {cid}: " + ("; ".join(changed) if changed else "result differs (provenance or wording; same conclusions)"))
+    return out
+
+
+def _show(v) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {d}" for k, d in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(map(str, v)) + "]"
+    return str(v)
