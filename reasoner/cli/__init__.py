@@ -26,4 +26,4 @@ def main() -> None:
     with provenance. Clinical decision support for professionals."""
 
 
-from . import check_cmd, classify_cmd, coverage_cmd, docs_cmd, explain_cmd, load_cmd, query_cmd, serve_cmd, test_rules_cmd, verify_cmd  # noqa: E402,F401  (registers the subcommands)
+from . import check_cmd, classify_cmd, coverage_cmd, diff_cmd, docs_cmd, explain_cmd, load_cmd, query_cmd, serve_cmd, test_rules_cmd, verify_cmd  # noqa: E402,F401  (registers the subcommands)
