@@ -83,6 +83,38 @@ def case_record(result_json: dict) -> dict:
     return {"sha256": sha256_text(dumps(result_json, pretty=False)), "conclusions": summary(result_json)}
 
 
+def graph_record(result) -> dict:
+    """A stored case: its status and the SHA-256 of its result graph's canonical N-Quads (result
+    graphs have no blank nodes, so sorted N-Triples lines are already the RDFC-1.0 form; a graph
+    with blank nodes goes through the full algorithm)."""
+    from rdflib import BNode
+
+    g = result.graph
+    if any(isinstance(t, BNode) for triple in g for t in triple):
+        from .canonical import canonical_sha256
+        digest = canonical_sha256(g)
+    else:
+        lines = sorted(line for line in g.serialize(format="nt").splitlines() if line.strip())
+        digest = sha256_text("\n".join(lines) + "\n")
+    return {"sha256": digest, "status": result.status}
+
+
+def load_output(kb, cases: dict) -> dict:
+    """The identity of what a load stored: the knowledge base and every case's graph hash."""
+    h = hashlib.sha256(f"kb {kb.sha256}\n".encode())
+    for cid in sorted(cases):
+        h.update(f"{cid}\t{cases[cid]['sha256']}\n".encode())
+    return {"sha256": h.hexdigest(), "cases": len(cases),
+            "invalid": sum(1 for c in cases.values() if c["status"] != "classified")}
+
+
+def add_case(cases: dict, case_id: str, record: dict) -> None:
+    key, n = case_id, 2
+    while key in cases:
+        key, n = f"{case_id}#{n}", n + 1
+    cases[key] = record
+
+
 def rel(path: Path, base: Path) -> str:
     p = Path(os.path.abspath(path))
     try:
@@ -168,6 +200,10 @@ def case_differences(recorded: dict, current: dict) -> list[str]:
             out.append(f"case {cid}: no longer produced")
             continue
         if a["sha256"] == b["sha256"]:
+            continue
+        if "conclusions" not in a or "conclusions" not in b:
+            out.append(f"case {cid}: stored result graph differs (recorded sha256 {a['sha256'][:12]}, now {b['sha256'][:12]})"
+                       + (f"; status {a.get('status')} -> {b.get('status')}" if a.get("status") != b.get("status") else ""))
             continue
         ca, cb = a.get("conclusions", {}), b.get("conclusions", {})
         changed = [f"{k} {_show(ca.get(k))} -> {_show(cb.get(k))}" for k in sorted(set(ca) | set(cb)) if ca.get(k) != cb.get(k)]

@@ -115,3 +115,21 @@ def test_verify_refuses_a_file_that_is_not_a_run_manifest(tmp_path):
     bad.write_text("{}")
     res = invoke("verify", bad)
     assert res.exit_code == 2 and "not a dorsum run manifest" in res.output
+
+
+def test_load_manifest_is_verified_and_names_the_changed_case(tmp_path, kb_copy):
+    cases = run_dir(tmp_path, kb_copy)
+    run = tmp_path / "load-run.json"
+    res = invoke("load", cases, "--store", tmp_path / "store", "--manifest", run, "--kb", kb_copy)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(run.read_text())
+    assert doc["command"] == "load" and doc["output"]["cases"] == 3
+    res = invoke("verify", run)
+    assert res.exit_code == 0 and "every stored case graph identical" in res.output, res.output
+    f = cases / "child-5-years-hairy-patch.json"
+    f.write_text(f.read_text().replace('"hairy-patch"', '"discoloration"'))
+    res = invoke("verify", run)
+    assert res.exit_code == 1
+    assert "input file changed: cases/child-5-years-hairy-patch.json" in res.output
+    assert "case child-5-years-hairy-patch: stored result graph differs" in res.output
+    assert "case adult-growing-lump" not in res.output

@@ -75,7 +75,7 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
     the RDF output or None for JSON). With `cases`, record each case's hash and conclusions there."""
     from ..canonical import canonical_nquads, canonical_sha256
     from ..results import dumps
-    from ..runmanifest import case_record
+    from ..runmanifest import add_case, case_record
     from ..serialize import graph_text, merge
     from rdflib import Graph
 
@@ -84,10 +84,7 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
 
     def note(r):
         if cases is not None:
-            key, n = r.case_id, 2
-            while key in cases:
-                key, n = f"{r.case_id}#{n}", n + 1
-            cases[key] = case_record(r.json)
+            add_case(cases, r.case_id, case_record(r.json))
 
     if fmt == "json":
         collected = list(results) if single_case_input(inputs) else results

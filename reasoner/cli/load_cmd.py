@@ -20,13 +20,17 @@ FLUSH_EVERY_CHUNKS = 5
               help="Store directory (created if missing).")
 @click.option("--chunk", default=200, show_default=True, type=click.IntRange(1, 100000),
               help="Cases per transaction.")
+@click.option("--manifest", "manifest", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write a run manifest (versions, SHA-256 of every knowledge-base file and input, "
+                   "a hash of every stored case graph) that `dorsum verify` can check.")
 @kb_option
-def load_cmd(inputs, store_path, chunk, kb_root):
+def load_cmd(inputs, store_path, chunk, manifest, kb_root):
     """Validate, classify and store every input case (invalid ones with their errors) in an on-disk
     store, one named graph per case. Exit 0 if every case was classified, 1 if any was invalid."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from ..classify import Classifier
+    from ..runmanifest import add_case, graph_record
     from ..store import StoreError, open_store, store_kb, stored_kb_sha, write_chunk
 
     clf = Classifier(kb_root=kb_root)
@@ -37,6 +41,7 @@ def load_cmd(inputs, store_path, chunk, kb_root):
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     counts = {"classified": 0, "invalid": 0}
+    cases: dict | None = {} if manifest else None
     written = {"chunks": 0}
     start = time.perf_counter()
     pending = []
@@ -52,6 +57,8 @@ def load_cmd(inputs, store_path, chunk, kb_root):
                 store.flush()  # RocksDB memtables to disk: memory stays flat however long the input
             for r in results:
                 counts[r.status] += 1
+                if cases is not None:
+                    add_case(cases, r.case_id, graph_record(r))
             n = counts["classified"] + counts["invalid"]
             progress.update(task, description=f"{n} cases ({counts['invalid']} invalid), "
                             f"{n / max(time.perf_counter() - start, 1e-9):.0f} cases/s")
@@ -73,4 +80,31 @@ def load_cmd(inputs, store_path, chunk, kb_root):
     elapsed = time.perf_counter() - start
     click.echo(f"loaded {n} cases into {store_path}: {counts['classified']} classified, {counts['invalid']} invalid, "
                f"{n / max(elapsed, 1e-9):.1f} cases/s")
+    if manifest:
+        from pathlib import Path
+
+        from ..runmanifest import RunRecord, load_output, write
+        write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases,
+                                        output={**load_output(clf.kb, cases), "store": str(store_path)}), clf.kb)
     sys.exit(1 if counts["invalid"] else 0)
+
+
+def load_digest(clf, inputs, options: dict) -> tuple[str, None, dict]:
+    """Re-classify a recorded load (no store is written) and return its output hash and cases."""
+    from ..runmanifest import add_case, graph_record, load_output
+
+    cases: dict = {}
+    pending = []
+    chunk = int(options.get("chunk", 200))
+
+    def flush(batch):
+        for r in clf.classify_many(batch, view=False):
+            add_case(cases, r.case_id, graph_record(r))
+
+    for ci in clf.inputs(inputs):
+        pending.append(ci)
+        if len(pending) >= chunk:
+            flush(pending)
+            pending = []
+    flush(pending)
+    return load_output(clf.kb, cases)["sha256"], None, cases

@@ -90,5 +90,6 @@ def verify_cmd(manifest, kb_root):
     if problems:
         click.echo(f"NOT REPRODUCED: {len(problems)} difference(s)")
         sys.exit(1)
-    click.echo(f"REPRODUCED: output byte-identical (sha256 {got_sha[:12]}), {len(cases)} case(s) with the same "
+    what = "output byte-identical" if doc["command"] == "classify" else "every stored case graph identical"
+    click.echo(f"REPRODUCED: {what} (sha256 {got_sha[:12]}), {len(cases)} case(s) with the same "
                f"conclusions, every knowledge-base and input file unchanged")
