@@ -101,8 +101,11 @@ def read_manifest(path: str | Path, anchor: str | Path | None = None) -> list[En
         for m in sorted(g.subjects(RDF.type, MF.Manifest), key=str):
             for inc in _list(g, m, MF.include):
                 visit(_path_of(str(inc), anchor))
-            for e in _list(g, m, MF.entries):
-                out.append(_entry(g, e, p, anchor))
+            # a manifest may carry several mf:entries lists (an appended block adds one), read in
+            # the order of their first entries so the result never depends on parsing order
+            lists = [list(Collection(g, head)) for head in g.objects(m, MF.entries)]
+            for members in sorted(lists, key=lambda xs: str(xs[0]) if xs else ""):
+                out.extend(_entry(g, e, p, anchor) for e in members)
 
     visit(path)
     names = [e.iri for e in out]
