@@ -23,9 +23,10 @@ def outcomes(classifier):
 
 def test_the_suite_is_the_vignettes():
     # one source of truth: every case file under tests/vignettes/ is the action of exactly one entry
-    actions = sorted(e.action.resolve() for e in ENTRIES)
-    assert actions == sorted(p.resolve() for p in (ROOT / "tests" / "vignettes").glob("*.json"))
-    assert len(ENTRIES) >= 50
+    for kind, directory in (("classification", "vignettes"), ("invalid", "invalid-cases")):
+        actions = sorted(e.action.resolve() for e in ENTRIES if e.kind == kind)
+        assert actions == sorted(p.resolve() for p in (ROOT / "tests" / directory).glob("*.json")), kind
+    assert sum(e.kind == "classification" for e in ENTRIES) >= 50 and sum(e.kind == "invalid" for e in ENTRIES) >= 4
 
 
 def test_manifests_satisfy_their_shapes(kb):
@@ -38,7 +39,8 @@ def test_entry(entry, outcomes):
     assert o.passed, f"{entry.comment}\n" + "\n".join(o.problems)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.kind == "classification"],
+                         ids=[e.name for e in ENTRIES if e.kind == "classification"])
 def test_every_conclusion_carries_rule_statement_and_reference(entry, outcomes):
     result = outcomes[entry.iri].result
     conclusions = [result["urgency"]] + [x for k in ("actions", "warnings", "differential", "risk_factors", "missing")
@@ -122,3 +124,10 @@ def test_a_manifest_breaking_its_shapes_exits_2(tmp_path):
     res = CliRunner().invoke(main, ["test-rules", str(bad)])
     assert res.exit_code == 2
     assert "dt:diagnosis must be a dorsum:Diagnosis" in res.output
+
+
+def test_an_invalid_case_entry_fails_when_an_error_path_is_not_named(classifier, tmp_path):
+    changed = copy_of(tmp_path, "invalid-cases.ttl", lambda t: t.replace('dt:errorPath "lump.depth" , ', 'dt:errorPath ', 1))
+    (tmp_path / "invalid-cases").symlink_to(ROOT / "tests" / "invalid-cases")
+    (o,) = [o for o in run(read_manifest(changed, tmp_path), classifier) if o.entry.name == "unknown-depth-and-misplaced-key"]
+    assert o.problems == ["errors: concluded lump.depth, not expected"]
