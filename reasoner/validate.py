@@ -1,29 +1,64 @@
-"""Validate a case graph against the case shapes (pySHACL), before any inference.
+"""Validate case graphs against the case shapes, before any inference.
 
 Each SHACL result becomes an error a person can act on: the JSON path of the offending key (from
 the shipped context, so a key misplaced at the wrong level shows where it really is), the value as
 the user wrote it, and the shape's sh:message. Validation sees only the asserted case plus the
 types of the knowledge base's named individuals (so sh:class can check enumerated values); it
 never sees inferred triples, which could hide a violation.
+
+Two engines give the same errors (tests/test_shacl_compiled.py): "compiled" (the default) runs the
+case shapes compiled to SPARQL (reasoner/shacl_compile.py) over a whole batch of cases in one
+Oxigraph store; "pyshacl" runs pySHACL on each case, the reference.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 
-from pyshacl import validate
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import OWL, RDF, RDFS
 
 from .context import CaseContext
+from .errors import DorsumError
 from .intake import CaseInput, error
 from .namespaces import SH
+from .shacl_compile import compile_shapes, to_ox
+
+ENGINES = ("compiled", "pyshacl")
+NO_MESSAGE = "does not conform to the case shapes"
 
 
 class CaseValidator:
-    def __init__(self, kb, ctx: CaseContext):
+    def __init__(self, kb, ctx: CaseContext, engine: str = "compiled"):
+        if engine not in ENGINES:
+            raise DorsumError(f"unknown SHACL engine {engine!r}; expected one of {', '.join(ENGINES)}")
         self.kb = kb
         self.ctx = ctx
+        self.engine = engine
+        if engine == "compiled":
+            self.compiled  # noqa: B018 - compile now: a shape it cannot compile is an error at start-up
+
+    @cached_property
+    def compiled(self):
+        """The case shapes as SPARQL (raises a clear error for a constraint it cannot compile)."""
+        return compile_shapes(self.kb.case_shapes)
+
+    @cached_property
+    def kb_additions(self) -> dict:
+        """Enumerated value IRI -> the triples its use adds to a case's data graph: its types and
+        their superclasses (as pyoxigraph Triples), exactly what `validate` adds for pySHACL."""
+        types = self.individual_types
+        out = {}
+        for o in set(types.subjects(RDF.type, None)):
+            triples = set()
+            for t in types.objects(o, RDF.type):
+                triples.add((o, RDF.type, t))
+                for sup in types.transitive_objects(t, RDFS.subClassOf):
+                    if sup != t:
+                        triples.add((t, RDFS.subClassOf, sup))
+            out[o] = [ox.Triple(to_ox(s), to_ox(p), to_ox(x)) for s, p, x in sorted(triples)]
+        return out
 
     @cached_property
     def individual_types(self) -> Graph:
@@ -80,6 +115,52 @@ class CaseValidator:
         return str(value)
 
     def validate(self, ci: CaseInput) -> list[dict]:
+        """The errors of one case ([] when it conforms or has no graph)."""
+        return self.validate_many([ci])[0]
+
+    def validate_many(self, inputs: list[CaseInput]) -> list[list[dict]]:
+        """The errors of each case, in order; the compiled engine validates them all at once."""
+        if self.engine == "pyshacl":
+            return [self._validate_pyshacl(ci) for ci in inputs]
+        todo = [ci for ci in inputs if ci.graph is not None]
+        if not todo:
+            return [[] for _ in inputs]
+        additions = self.kb_additions
+        graphs, extra = [], []
+        for ci in todo:
+            triples = list(ci.graph)
+            graphs.append(triples)
+            objs = {o for _s, _p, o in triples if isinstance(o, URIRef)}
+            extra.append([t for o in sorted(objs) for t in additions.get(o, ())])
+        results = iter(self.compiled.validate(graphs, extra))
+        out = []
+        for ci in inputs:
+            if ci.graph is None:
+                out.append([])
+                continue
+            res = next(results)
+            if all(r.severity in (SH.Warning, SH.Info) for r in res):
+                out.append([])  # conforms (warnings alone do not make a case invalid)
+                continue
+            out.append(self._errors(ci, [(r.focus, r.result_path, r.path_head, r.value, r.message) for r in res]))
+        return out
+
+    def _errors(self, ci: CaseInput, results) -> list[dict]:
+        """(focus, result path, its head IRI, value, message) per result -> sorted, deduplicated errors."""
+        case = URIRef(ci.iri)
+        errors = {}
+        for focus, rpath, head, value, msg in results:
+            base = self.node_path(ci.graph, focus, case)
+            key = None if rpath is None else self.key_of.get(str(head), str(head))
+            path = ".".join(x for x in (base, key) if x)
+            shown = None if value == focus and rpath is None else self.show(value)
+            e = error(path, shown, msg or NO_MESSAGE)
+            errors[(e["path"], e["message"], str(e["value"]))] = e
+        return [errors[k] for k in sorted(errors)]
+
+    def _validate_pyshacl(self, ci: CaseInput) -> list[dict]:
+        from pyshacl import validate
+
         if ci.graph is None:
             return []
         data = Graph()
@@ -95,23 +176,14 @@ class CaseValidator:
                                         allow_warnings=True)
         if conforms:
             return []
-        case = URIRef(ci.iri)
-        errors = {}
-        for res in results.subjects(RDF.type, SH.ValidationResult):
+        rows = []
+        # the report's own results; pySHACL also types the nested sh:detail results of an sh:node
+        # failure as sh:ValidationResult, which would repeat the error in generic wording
+        for res in results.objects(None, SH.result):
             focus = results.value(res, SH.focusNode)
             rpath = results.value(res, SH.resultPath)
-            value = results.value(res, SH.value)
             msgs = sorted(str(m) for m in results.objects(res, SH.resultMessage))
-            base = self.node_path(ci.graph, focus, case)
-            if isinstance(rpath, URIRef):
-                key = self.key_of.get(str(rpath), str(rpath))
-            elif rpath is not None:  # a sequence path: name it by its first step
-                first = results.value(rpath, RDF.first)
-                key = self.key_of.get(str(first), str(first))
-            else:
-                key = None
-            path = ".".join(x for x in (base, key) if x)
-            shown = None if value == focus and rpath is None else self.show(value)
-            e = error(path, shown, msgs[0] if msgs else "does not conform to the case shapes")
-            errors[(e["path"], e["message"], str(e["value"]))] = e
-        return [errors[k] for k in sorted(errors)]
+            # a sequence path is named by its first step
+            head = rpath if isinstance(rpath, URIRef) or rpath is None else results.value(rpath, RDF.first)
+            rows.append((focus, rpath, head, results.value(res, SH.value), msgs[0] if msgs else None))
+        return self._errors(ci, rows)

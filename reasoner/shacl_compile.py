@@ -1,0 +1,727 @@
+"""SHACL Core shapes compiled to SPARQL, run over many data graphs at once in Oxigraph.
+
+`compile_shapes(shapes_graph)` turns every targeted shape of a shapes graph into one SPARQL SELECT
+query (a UNION with one branch per constraint component, property shapes included), following the
+SHACL specification's definition of each component: its focus nodes, value nodes, and when a
+value node or focus node fails. `CompiledShapes.validate(graphs)` loads the data graphs into one
+in-memory Oxigraph store, each in its own named graph (so a focus node always maps back to its
+data graph), runs the queries once and returns, per data graph, the validation results a SHACL
+processor reports: focus node, result path, value, messages, severity, source shape and component.
+
+Supported (everything else in the sh: namespace is refused with an error naming the shape and the
+component, so a shape the compiled validator would silently ignore cannot exist):
+targets sh:targetClass (following rdfs:subClassOf in the data graph), sh:targetNode,
+sh:targetSubjectsOf, sh:targetObjectsOf and implicit class targets; sh:path (IRIs, sequence,
+alternative, inverse, zero-or-more, one-or-more and zero-or-one paths); sh:property, sh:node,
+sh:and, sh:or, sh:xone, sh:not; sh:minCount, sh:maxCount; sh:datatype, sh:class, sh:nodeKind;
+sh:minInclusive, sh:maxInclusive, sh:minExclusive, sh:maxExclusive; sh:minLength, sh:maxLength,
+sh:pattern (with sh:flags); sh:in, sh:hasValue; sh:closed with sh:ignoredProperties; sh:message,
+sh:severity and sh:deactivated.
+
+Where Oxigraph and rdflib see a literal differently the results follow rdflib, as pySHACL does:
+- Oxigraph stores typed literals in canonical form ("3.0"^^xsd:double comes back as "3"); every
+  focus node and value is mapped back to the term the data graph holds (through the triple that
+  holds the value, when the path ends in a plain property);
+- whether a literal is well-formed for its datatype (sh:datatype) is rdflib's verdict, loaded
+  alongside the data as a list of ill-typed literals.
+Known differences from pySHACL, none reachable with the shapes and inputs dorsum ships: a shape
+without sh:message gets a generic message of this module's own wording; sh:minLength, sh:maxLength
+and sh:pattern see a non-string typed literal in its canonical form, and sh:in / sh:hasValue
+compare such literals after canonicalisation; recursive shapes are refused (pySHACL skips the
+recursion); severities of shapes nested in sh:node/sh:or/... are not distinguished.
+
+The queries use joins, OPTIONAL + !BOUND and grouping only: no FILTER (NOT) EXISTS, which Oxigraph
+evaluates against the whole dataset (quadratic over a batch).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from itertools import count
+from typing import Iterable, Sequence
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, XSD
+
+from .errors import DorsumError
+from .namespaces import PREFIXES, SH
+
+GRAPH_BASE = "urn:x-dorsum-shacl:graph:"           # data graph i is <urn:x-dorsum-shacl:graph:i>
+GRAPHS_GRAPH = "urn:x-dorsum-shacl:graphs"         # lists the data graphs (for sh:targetNode)
+ILL_TYPED_GRAPH = "urn:x-dorsum-shacl:ill-typed"   # literals rdflib finds ill-formed for their datatype
+_ILL = "urn:x-dorsum-shacl:ill-typed"
+_LIT = "urn:x-dorsum-shacl:literal"
+_DATA_GRAPH = "urn:x-dorsum-shacl:DataGraph"
+
+
+class ShapeCompileError(DorsumError):
+    """A shape the compiler cannot turn into SPARQL (an unsupported component, a malformed value)."""
+
+
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+# sh: predicates of a shape that are not constraint components (they describe, target or wire it)
+NOT_COMPONENTS = {SH.path, SH.message, SH.severity, SH.deactivated, SH.name, SH.description, SH.order,
+                  SH.group, SH.defaultValue, SH.ignoredProperties, SH.flags, *TARGETS}
+COMPONENTS = {
+    SH.property: SH.PropertyConstraintComponent, SH.node: SH.NodeConstraintComponent,
+    SH["and"]: SH.AndConstraintComponent, SH["or"]: SH.OrConstraintComponent,
+    SH.xone: SH.XoneConstraintComponent, SH["not"]: SH.NotConstraintComponent,
+    SH.minCount: SH.MinCountConstraintComponent, SH.maxCount: SH.MaxCountConstraintComponent,
+    SH.datatype: SH.DatatypeConstraintComponent, SH["class"]: SH.ClassConstraintComponent,
+    SH.nodeKind: SH.NodeKindConstraintComponent,
+    SH.minInclusive: SH.MinInclusiveConstraintComponent, SH.maxInclusive: SH.MaxInclusiveConstraintComponent,
+    SH.minExclusive: SH.MinExclusiveConstraintComponent, SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
+    SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
+    SH.pattern: SH.PatternConstraintComponent, SH["in"]: SH.InConstraintComponent,
+    SH.hasValue: SH.HasValueConstraintComponent, SH.closed: SH.ClosedConstraintComponent,
+}
+_COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
+_NODE_KINDS = {
+    SH.IRI: "isIRI({v})", SH.BlankNode: "isBlank({v})", SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "(isBlank({v}) || isIRI({v}))", SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+_TYPE_OF = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+
+
+# ---------------------------------------------------------------- terms
+
+_NOT_AN_IRI = "urn:x-dorsum-shacl:not-an-iri:"
+
+
+def _named(iri: str) -> ox.NamedNode:
+    """An IRI as Oxigraph holds it; a string rdflib accepted as an IRI but Oxigraph refuses (a
+    JSON value with '<' or a space where a slug belongs, a datatype "") gets a stand-in IRI that
+    to_rdflib turns back."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        return ox.NamedNode(_NOT_AN_IRI + quote(iri, safe=""))
+
+
+def to_ox(term):
+    if isinstance(term, URIRef):
+        return _named(term)
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=_named(term.datatype))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        iri = term.value
+        return URIRef(unquote(iri[len(_NOT_AN_IRI):]) if iri.startswith(_NOT_AN_IRI) else iri)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=to_rdflib(term.datatype))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"cannot convert {term!r}")
+
+
+_PY_TYPES = {XSD.string: str, RDF.langString: str, XSD.integer: int, XSD.float: float, XSD.decimal: Decimal,
+             XSD.boolean: bool, XSD.date: date, XSD.time: time, XSD.dateTime: datetime}
+
+
+def ox_triples(triples: Iterable) -> list:
+    """rdflib triples -> pyoxigraph Triples."""
+    return [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples]
+
+
+def ill_typed(lit: Literal) -> bool:
+    """rdflib's verdict on whether a literal is ill-formed for its own datatype (what sh:datatype
+    checks besides the datatype IRI)."""
+    if getattr(lit, "ill_typed", None) is True:
+        return True
+    dt = lit.datatype or (RDF.langString if lit.language else XSD.string)
+    want = _PY_TYPES.get(dt)
+    return want is not None and not isinstance(lit.value, want)
+
+
+def _sparql_term(term) -> str:
+    if isinstance(term, URIRef):
+        text = str(term)
+        if re.search(r'[\x00-\x20<>"{}|^`\\]', text):
+            raise ShapeCompileError(f"IRI {text!r} cannot be written in SPARQL")
+        return f"<{text}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    raise ShapeCompileError(f"a blank node ({term}) cannot be a constant in a compiled shape")
+
+
+# ---------------------------------------------------------------- compiled form
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """What one branch of a compiled query reports."""
+
+    source_shape: object            # the shape (shapes-graph node) the result comes from
+    component: URIRef               # sh:...ConstraintComponent
+    messages: tuple[str, ...]       # the shape's sh:message values, sorted
+    severity: URIRef
+    result_path: object             # the shape's sh:path (shapes-graph node), None for a node shape
+    path_head: object               # the path IRI, or the first step of a sequence path, else None
+    has_value: bool                 # the result names a value node (else sh:value is absent)
+    witness_predicate: URIRef | None  # the value is an object of (?ws, this predicate) in the data
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    shape: object
+    text: str
+    specs: tuple[ResultSpec, ...]   # ?k indexes this
+
+
+@dataclass
+class Result:
+    """A validation result, with focus node and value as the data graph holds them."""
+
+    focus: object
+    result_path: object
+    path_head: object
+    value: object
+    messages: tuple[str, ...]
+    severity: URIRef
+    source_shape: object
+    component: URIRef
+
+    @property
+    def message(self) -> str | None:
+        return self.messages[0] if self.messages else None
+
+
+@dataclass
+class _Branch:
+    pattern: str
+    component: URIRef
+    focus: str                      # variable
+    value: str | None = None        # variable of the value node
+    witness: str | None = None      # variable of the subject holding the value
+    witness_predicate: URIRef | None = None
+    path_var: str | None = None     # variable of a dynamic result path (sh:closed)
+
+
+@dataclass
+class _Values:
+    """The value nodes of a shape for the focus nodes of a pattern."""
+
+    pattern: str                    # binds ?g, the focus variable and the value variable
+    focus: str
+    value: str
+    witness: str | None = None
+    witness_predicate: URIRef | None = None
+    focus_pattern: str = ""         # the focus pattern alone
+    path: str | None = None         # SPARQL path (property shapes)
+
+
+@dataclass
+class CompiledShapes:
+    queries: list[CompiledQuery]
+    shapes_graph: Graph
+    _canon: dict = field(default_factory=dict)
+
+    def validate(self, graphs: Sequence[Iterable], extra: Sequence[Iterable] | None = None,
+                 converted: Sequence[Sequence] | None = None) -> list[list[Result]]:
+        """Validate each data graph and return its results: one store, one run of each query.
+
+        graphs[i] holds the triples of data graph i (an rdflib Graph or a list of rdflib triples);
+        extra[i], pyoxigraph Triples that also belong to it; converted[i], when given, the same
+        triples as graphs[i] already converted to pyoxigraph Triples (ox_triples)."""
+        graphs = [g if isinstance(g, list) else list(g) for g in graphs]
+        store = ox.Store()
+        quads: list = []
+        literals: set = set()
+        graph_nodes = []
+        is_a, data_graph, graphs_graph = ox.NamedNode(str(RDF.type)), ox.NamedNode(_DATA_GRAPH), ox.NamedNode(GRAPHS_GRAPH)
+        for i, g in enumerate(graphs):
+            gn = ox.NamedNode(f"{GRAPH_BASE}{i}")
+            graph_nodes.append(gn)
+            quads.append(ox.Quad(gn, is_a, data_graph, graphs_graph))
+            for t in g:
+                if isinstance(t[2], Literal):
+                    literals.add(t[2])
+            for t in (converted[i] if converted is not None else ox_triples(g)):
+                quads.append(ox.Quad(t.subject, t.predicate, t.object, gn))
+            if extra is not None:
+                quads.extend(ox.Quad(t.subject, t.predicate, t.object, gn) for t in extra[i])
+        originals = self._originals(literals)
+        ill = ox.NamedNode(ILL_TYPED_GRAPH)
+        quads.extend(ox.Quad(ox.NamedNode(_ILL), ox.NamedNode(_LIT), to_ox(lit), ill) for lit in literals if ill_typed(lit))
+        store.extend(quads)
+        index = {gn: i for i, gn in enumerate(graph_nodes)}
+        out: list[list[Result]] = [[] for _ in graphs]
+        for q in self.queries:
+            for row in store.query(q.text):
+                spec = q.specs[int(row["k"].value)]
+                i = index[row["g"]]
+                g = graphs[i]
+                this, rp = row["this"], row["rp"]
+                focus_terms = self._recover(this, g, originals)
+                if rp is not None:  # sh:closed: the predicate of the offending triple
+                    path = head = wp = URIRef(rp.value)
+                else:
+                    path, head, wp = spec.result_path, spec.path_head, spec.witness_predicate
+                value = row["value"] if spec.has_value else None
+                if value is None:
+                    pairs = [(f, None) for f in focus_terms]
+                elif value == this and path is None:  # a node shape's value node is its focus node
+                    pairs = [(f, f) for f in focus_terms]
+                else:
+                    ws = row["ws"] if row["ws"] is not None else (this if wp is not None else None)
+                    values = self._recover(value, g, originals, ws, wp)
+                    pairs = [(f, v) for f in focus_terms for v in values]
+                for f, v in pairs:
+                    out[i].append(Result(f, path, head, v, spec.messages, spec.severity, spec.source_shape, spec.component))
+        return out
+
+    def _originals(self, literals: set) -> dict:
+        """Canonical Oxigraph literal -> the rdflib literals of the data it stands for."""
+        todo = [lit for lit in literals if lit not in self._canon]
+        if todo:
+            if len(self._canon) > 200_000:
+                self._canon.clear()
+            scratch = ox.Store()
+            pred = ox.NamedNode(_LIT)
+            scratch.extend(ox.Quad(ox.NamedNode(f"urn:x-dorsum-shacl:l:{i}"), pred, to_ox(lit)) for i, lit in enumerate(todo))
+            for q in scratch.quads_for_pattern(None, pred, None):
+                self._canon[todo[int(q.subject.value.rsplit(":", 1)[1])]] = q.object
+        out: dict = {}
+        for lit in literals:
+            out.setdefault(self._canon[lit], []).append(lit)
+        return out
+
+    @staticmethod
+    def _recover(term, g: list, originals: dict, ws=None, wp=None) -> list:
+        """The terms of data graph g (a list of triples) that Oxigraph's term stands for."""
+        if not isinstance(term, ox.Literal):
+            return [to_rdflib(term)]
+        candidates = set(originals.get(term, ()))
+        if ws is not None and wp is not None:
+            subj = to_rdflib(ws)
+            found = {o for s, p, o in g if o in candidates and s == subj and p == wp}
+        else:
+            found = {o for _s, _p, o in g if o in candidates}
+        return sorted(found, key=lambda c: (str(c), str(c.datatype))) or [to_rdflib(term)]
+
+
+# ---------------------------------------------------------------- the compiler
+
+class _Compiler:
+    def __init__(self, g: Graph):
+        self.g = g
+        self._n = count()
+        self._stack: list = []
+        self._names = Graph(bind_namespaces="none")  # prefixes for messages: the shapes graph's, then dorsum's
+        for prefix, ns in list(g.namespaces()) + sorted(PREFIXES.items()):
+            self._names.bind(prefix, ns, override=False)
+
+    # names and descriptions ------------------------------------------------
+
+    def var(self, stem: str) -> str:
+        return f"?{stem}{next(self._n)}"
+
+    def name(self, shape) -> str:
+        if isinstance(shape, URIRef):
+            try:
+                return self._names.namespace_manager.normalizeUri(shape)
+            except Exception:  # noqa: BLE001 - any naming problem: fall back to the full IRI
+                return f"<{shape}>"
+        path = self.g.value(shape, SH.path)
+        parent = next(iter(sorted(self.g.subjects(SH.property, shape), key=str)), None)
+        where = f" of {self.name(parent)}" if parent is not None else ""
+        if path is not None:
+            return f"the property shape on {self._path_text(path)}{where}"
+        return f"a blank node shape{where}"
+
+    def _path_text(self, path) -> str:
+        if isinstance(path, URIRef):
+            return self.name(path)
+        try:
+            return self.sparql_path(path)
+        except ShapeCompileError:
+            return "a complex path"
+
+    def fail(self, shape, message: str):
+        raise ShapeCompileError(f"shape {self.name(shape)}: {message}")
+
+    # shapes ------------------------------------------------------------------
+
+    def check_shape(self, shape) -> None:
+        unsupported = sorted("sh:" + str(p)[len(str(SH)):] for p in set(self.g.predicates(shape))
+                             if str(p).startswith(str(SH)) and p not in NOT_COMPONENTS and p not in COMPONENTS)
+        if unsupported:
+            self.fail(shape, f"{'constraint' if len(unsupported) == 1 else 'constraints'} {', '.join(unsupported)} "
+                             f"{'is' if len(unsupported) == 1 else 'are'} not supported by the compiled SHACL validator; "
+                             "support it in reasoner/shacl_compile.py or express the constraint with supported "
+                             "components (listed in that module's docstring)")
+        if (shape, SH.ignoredProperties, None) in self.g and (shape, SH.closed, None) not in self.g:
+            self.fail(shape, "sh:ignoredProperties is only allowed on a shape with sh:closed")
+        if (shape, SH.flags, None) in self.g and (shape, SH.pattern, None) not in self.g:
+            self.fail(shape, "sh:flags is only allowed with sh:pattern")
+
+    def deactivated(self, shape) -> bool:
+        return any(isinstance(v, Literal) and v.toPython() is True for v in self.g.objects(shape, SH.deactivated))
+
+    def is_property_shape(self, shape) -> bool:
+        return (shape, SH.path, None) in self.g
+
+    def one(self, shape, param):
+        values = list(self.g.objects(shape, param))
+        if len(values) != 1:
+            self.fail(shape, f"needs exactly one {self.name(param)}, has {len(values)}")
+        return values[0]
+
+    def items(self, shape, lst) -> list:
+        if lst != RDF.nil and (lst, RDF.first, None) not in self.g:
+            self.fail(shape, f"the value of a list-valued parameter is not an RDF list: {lst}")
+        return list(Collection(self.g, lst))
+
+    def integer(self, shape, param) -> int:
+        v = self.one(shape, param)
+        if not isinstance(v, Literal) or not isinstance(v.toPython(), int) or isinstance(v.toPython(), bool) or v.toPython() < 0:
+            self.fail(shape, f"{self.name(param)} must be a non-negative integer, not {v}")
+        return v.toPython()
+
+    # paths -------------------------------------------------------------------
+
+    def sparql_path(self, p) -> str:
+        g = self.g
+        if isinstance(p, URIRef):
+            return _sparql_term(p)
+        if (p, RDF.first, None) in g:
+            steps = list(Collection(g, p))
+            if len(steps) < 2:
+                raise ShapeCompileError(f"a sequence path needs at least two steps: {p}")
+            return "(" + " / ".join(self.sparql_path(s) for s in steps) + ")"
+        for pred, fmt in ((SH.inversePath, "^({})"), (SH.zeroOrMorePath, "({})*"), (SH.oneOrMorePath, "({})+"),
+                          (SH.zeroOrOnePath, "({})?")):
+            inner = g.value(p, pred)
+            if inner is not None:
+                return fmt.format(self.sparql_path(inner))
+        alt = g.value(p, SH.alternativePath)
+        if alt is not None:
+            options = list(Collection(g, alt))
+            if len(options) < 2:
+                raise ShapeCompileError(f"an alternative path needs at least two members: {p}")
+            return "(" + " | ".join(self.sparql_path(s) for s in options) + ")"
+        raise ShapeCompileError(f"not a SHACL property path: {p}")
+
+    def path_head(self, shape):
+        path = self.g.value(shape, SH.path)
+        if path is None or isinstance(path, URIRef):
+            return path
+        return self.g.value(path, RDF.first)
+
+    # focus and value nodes ---------------------------------------------------
+
+    def target_pattern(self, shape) -> str | None:
+        """Focus nodes of a shape's targets, bound to ?g and ?this."""
+        parts = []
+        for c in sorted(self.g.objects(shape, SH.targetClass), key=str):
+            parts.append(f"GRAPH ?g {{ ?this {_TYPE_OF} {_sparql_term(c)} }}")
+        if (shape, RDF.type, RDFS.Class) in self.g and isinstance(shape, URIRef):  # an implicit class target
+            parts.append(f"GRAPH ?g {{ ?this {_TYPE_OF} {_sparql_term(shape)} }}")
+        for n in sorted(self.g.objects(shape, SH.targetNode), key=str):
+            parts.append(f"GRAPH <{GRAPHS_GRAPH}> {{ ?g a <{_DATA_GRAPH}> }} BIND({_sparql_term(n)} AS ?this)")
+        for p in sorted(self.g.objects(shape, SH.targetSubjectsOf), key=str):
+            parts.append(f"GRAPH ?g {{ ?this {_sparql_term(p)} ?x }}")
+        for p in sorted(self.g.objects(shape, SH.targetObjectsOf), key=str):
+            parts.append(f"GRAPH ?g {{ ?x {_sparql_term(p)} ?this }}")
+        if not parts:
+            return None
+        return "{ SELECT DISTINCT ?g ?this WHERE { " + " UNION ".join("{ " + p + " }" for p in parts) + " } }"
+
+    def values(self, shape, focus_pattern: str, f: str) -> _Values:
+        if not self.is_property_shape(shape):
+            return _Values(focus_pattern, f, f, focus_pattern=focus_pattern)
+        path = self.g.value(shape, SH.path)
+        sp = self.sparql_path(path)
+        v = self.var("v")
+        if isinstance(path, URIRef):
+            return _Values(f"{focus_pattern} GRAPH ?g {{ {f} {sp} {v} }}", f, v, None, path, focus_pattern, sp)
+        steps = list(Collection(self.g, path)) if (path, RDF.first, None) in self.g else []
+        if steps and isinstance(steps[-1], URIRef):
+            ws = self.var("ws")
+            prefix = self.sparql_path(steps[0]) if len(steps) == 2 else "(" + " / ".join(self.sparql_path(s) for s in steps[:-1]) + ")"
+            return _Values(f"{focus_pattern} GRAPH ?g {{ {f} {prefix} {ws} . {ws} {_sparql_term(steps[-1])} {v} }}",
+                           f, v, ws, steps[-1], focus_pattern, sp)
+        return _Values(f"{focus_pattern} GRAPH ?g {{ {f} {sp} {v} }}", f, v, None, None, focus_pattern, sp)
+
+    # conformance of nested shapes -------------------------------------------
+
+    def failing(self, shape, focus_pattern: str, f: str) -> str | None:
+        """A pattern binding ?g and f to the focus nodes (of focus_pattern) that do not conform to
+        shape; None when no node can fail it."""
+        if self.deactivated(shape):
+            return None
+        if shape in self._stack:
+            self.fail(shape, "recursive shapes are not supported by the compiled SHACL validator")
+        self._stack.append(shape)
+        try:
+            branches = self.branches(shape, focus_pattern, f, nested=True)
+        finally:
+            self._stack.pop()
+        if not branches:
+            return None
+        union = " UNION ".join("{ " + b.pattern + " }" for b in branches)
+        return f"{{ SELECT DISTINCT ?g {f} WHERE {{ {union} }} }}"
+
+    def member_flags(self, shape, param, vals: _Values) -> tuple[list[str], list[str | None]]:
+        """For sh:or / sh:xone: OPTIONAL blocks marking value nodes that fail each member shape."""
+        members = self.items(shape, self.one(shape, param))
+        if not members:
+            self.fail(shape, f"the list of {self.name(param)} is empty")
+        focus = f"{{ SELECT DISTINCT ?g {vals.value} WHERE {{ {vals.pattern} }} }}"
+        blocks, flags = [], []
+        for m in members:
+            pattern = self.failing(m, focus, vals.value)
+            if pattern is None:
+                flags.append(None)
+                continue
+            flag = self.var("m")
+            blocks.append(f"OPTIONAL {{ {pattern} BIND(true AS {flag}) }}")
+            flags.append(flag)
+        return blocks, flags
+
+    # constraint components ---------------------------------------------------
+
+    def branches(self, shape, focus_pattern: str, f: str, nested: bool) -> list[_Branch]:
+        """One branch per constraint component of shape (and, through sh:property, of its property
+        shapes), each a pattern binding ?g, the focus variable and what the result reports."""
+        if self.deactivated(shape):
+            return []
+        self.check_shape(shape)
+        g = self.g
+        vals = self.values(shape, focus_pattern, f)
+        v = vals.value
+        out: list[_Branch] = []
+        is_ps = self.is_property_shape(shape)
+
+        def on_values(component, condition_blocks: str, filt: str | None) -> None:
+            pattern = f"{vals.pattern} {condition_blocks}" + (f" FILTER({filt})" if filt else "")
+            out.append(_Branch(pattern, component, f, v, vals.witness, vals.witness_predicate))
+
+        for param in sorted(set(g.predicates(shape)), key=str):
+            comp = COMPONENTS.get(param)
+            if comp is None or param == SH.property:
+                continue
+            if param in (SH.minCount, SH.maxCount):
+                if not is_ps:
+                    self.fail(shape, f"{self.name(param)} is only allowed on a property shape (one with sh:path)")
+                n = self.integer(shape, param)
+                x = self.var("x")
+                if param == SH.minCount:
+                    if n == 0:
+                        continue
+                    inner = f"{focus_pattern} OPTIONAL {{ GRAPH ?g {{ {f} {vals.path} {x} }} }}"
+                    having = f"COUNT(DISTINCT {x}) < {n}"
+                else:
+                    inner = f"{focus_pattern} GRAPH ?g {{ {f} {vals.path} {x} }}"
+                    having = f"COUNT(DISTINCT {x}) > {n}"
+                out.append(_Branch(f"{{ SELECT ?g {f} WHERE {{ {inner} }} GROUP BY ?g {f} HAVING ({having}) }}", comp, f))
+            elif param == SH.datatype:
+                dt = self.one(shape, param)
+                if not isinstance(dt, URIRef) or dt == RDFS.Datatype:
+                    self.fail(shape, f"sh:datatype {dt} is not supported by the compiled SHACL validator")
+                if dt == RDFS.Literal:
+                    on_values(comp, "", f"!isLiteral({v})")
+                else:
+                    flag = self.var("ill")
+                    on_values(comp, f"OPTIONAL {{ GRAPH <{ILL_TYPED_GRAPH}> {{ <{_ILL}> <{_LIT}> {v} }} BIND(true AS {flag}) }}",
+                              f"!(isLiteral({v}) && DATATYPE({v}) = {_sparql_term(dt)} && !BOUND({flag}))")
+            elif param == SH["class"]:
+                for c in sorted(g.objects(shape, param), key=str):
+                    ok = self.var("ok")
+                    on_values(comp, f"OPTIONAL {{ GRAPH ?g {{ {v} {_TYPE_OF} {_sparql_term(c)} }} BIND(true AS {ok}) }}",
+                              f"!BOUND({ok})")
+            elif param == SH.nodeKind:
+                kind = self.one(shape, param)
+                if kind not in _NODE_KINDS:
+                    self.fail(shape, f"unknown sh:nodeKind {kind}")
+                on_values(comp, "", "!" + _NODE_KINDS[kind].format(v=v))
+            elif param in _COMPARISONS:
+                for bound in sorted(g.objects(shape, param), key=str):
+                    if not isinstance(bound, Literal):
+                        self.fail(shape, f"{self.name(param)} must be a literal, not {bound}")
+                    on_values(comp, "", f"!COALESCE({v} {_COMPARISONS[param]} {_sparql_term(bound)}, false)")
+            elif param in (SH.minLength, SH.maxLength):
+                n = self.integer(shape, param)
+                if param == SH.minLength:
+                    if n == 0:
+                        continue
+                    on_values(comp, "", f"isBlank({v}) || !COALESCE(STRLEN(STR({v})) >= {n}, false)")
+                else:
+                    on_values(comp, "", f"isBlank({v}) || !COALESCE(STRLEN(STR({v})) <= {n}, false)")
+            elif param == SH.pattern:
+                flags = g.value(shape, SH.flags)
+                flag_text = ", " + _sparql_term(Literal(str(flags))) if flags is not None else ""
+                for pat in sorted(g.objects(shape, param), key=str):
+                    if not isinstance(pat, Literal):
+                        self.fail(shape, f"sh:pattern must be a literal, not {pat}")
+                    on_values(comp, "", f"isBlank({v}) || !COALESCE(REGEX(STR({v}), {_sparql_term(Literal(str(pat)))}{flag_text}), false)")
+            elif param == SH["in"]:
+                members = self.items(shape, self.one(shape, param))
+                if any(isinstance(m, BNode) for m in members):
+                    self.fail(shape, "sh:in with blank node members is not supported by the compiled SHACL validator")
+                test = " || ".join(f"sameTerm({v}, {_sparql_term(m)})" for m in members) or "false"
+                on_values(comp, "", f"!({test})")
+            elif param == SH.hasValue:
+                for hv in sorted(g.objects(shape, param), key=str):
+                    if isinstance(hv, BNode):
+                        self.fail(shape, "sh:hasValue with a blank node is not supported by the compiled SHACL validator")
+                    if is_ps:
+                        h = self.var("h")
+                        pattern = (f"{focus_pattern} OPTIONAL {{ GRAPH ?g {{ {f} {vals.path} {_sparql_term(hv)} }} "
+                                   f"BIND(true AS {h}) }} FILTER(!BOUND({h}))")
+                    else:
+                        pattern = f"{focus_pattern} FILTER(!sameTerm({f}, {_sparql_term(hv)}))"
+                    out.append(_Branch(pattern, comp, f))
+            elif param == SH.closed:
+                closed = self.one(shape, param)
+                if not (isinstance(closed, Literal) and isinstance(closed.toPython(), bool)):
+                    self.fail(shape, f"sh:closed must be true or false, not {closed}")
+                if not closed.toPython():
+                    continue
+                allowed = {p for ps in g.objects(shape, SH.property) for p in g.objects(ps, SH.path) if isinstance(p, URIRef)}
+                for lst in g.objects(shape, SH.ignoredProperties):
+                    allowed |= {p for p in self.items(shape, lst) if isinstance(p, URIRef)}
+                p, o = self.var("p"), self.var("o")
+                not_in = f"FILTER({p} NOT IN ({', '.join(_sparql_term(a) for a in sorted(allowed))}))" if allowed else ""
+                pattern = (f"{vals.pattern} GRAPH ?g {{ {v} {p} {o} }} {not_in} "
+                           f"FILTER(!({p} = <{RDF.type}> && {o} = <{RDFS.Resource}>))")
+                # focus: the focus node; value: the object; the triple's subject is the value node
+                out.append(_Branch(pattern, comp, f, o, v if is_ps else None, None, p))
+            elif param == SH.node:
+                for n in sorted(g.objects(shape, param), key=str):
+                    if self.is_property_shape(n):
+                        self.fail(shape, f"sh:node {self.name(n)} is a property shape; sh:node takes a node shape")
+                    fails = self.failing(n, f"{{ SELECT DISTINCT ?g {v} WHERE {{ {vals.pattern} }} }}", v)
+                    if fails is not None:
+                        on_values(comp, fails, None)
+            elif param == SH["and"]:
+                for lst in sorted(g.objects(shape, param), key=str):
+                    members = self.items(shape, lst)
+                    focus = f"{{ SELECT DISTINCT ?g {v} WHERE {{ {vals.pattern} }} }}"
+                    fails = [x for x in (self.failing(m, focus, v) for m in members) if x is not None]
+                    if fails:
+                        on_values(comp, "{ " + " UNION ".join("{ " + x + " }" for x in fails) + " }", None)
+            elif param == SH["or"]:
+                blocks, flags = self.member_flags(shape, param, vals)
+                if None in flags:
+                    continue  # a member nothing fails: every value node conforms to the sh:or
+                on_values(comp, " ".join(blocks), " && ".join(f"BOUND({x})" for x in flags))
+            elif param == SH.xone:
+                blocks, flags = self.member_flags(shape, param, vals)
+                passed = " + ".join("1" if x is None else f"IF(BOUND({x}), 0, 1)" for x in flags)
+                on_values(comp, " ".join(blocks), f"({passed}) != 1")
+            elif param == SH["not"]:
+                for n in sorted(g.objects(shape, param), key=str):
+                    fails = self.failing(n, f"{{ SELECT DISTINCT ?g {v} WHERE {{ {vals.pattern} }} }}", v)
+                    if fails is None:
+                        on_values(comp, "", None)
+                        continue
+                    flag = self.var("m")
+                    on_values(comp, f"OPTIONAL {{ {fails} BIND(true AS {flag}) }}", f"!BOUND({flag})")
+        # sh:property: the property shape's results, with each value node of this shape as focus
+        for ps in sorted(g.objects(shape, SH.property), key=str):
+            if not self.is_property_shape(ps):
+                self.fail(shape, f"sh:property {self.name(ps)} has no sh:path")
+            if nested:
+                fails = self.failing(ps, f"{{ SELECT DISTINCT ?g {v} WHERE {{ {vals.pattern} }} }}" if is_ps else focus_pattern, v)
+                if fails is not None:
+                    out.append(_Branch(f"{vals.pattern} {fails}" if is_ps else fails, SH.PropertyConstraintComponent, f))
+            else:
+                out.extend(self._sub_results(ps, vals, is_ps))
+        return out
+
+    def _sub_results(self, ps, vals: _Values, is_ps: bool) -> list:
+        """Top-level results of a property shape under sh:property (tagged with their shape)."""
+        if self.deactivated(ps):
+            return []
+        if ps in self._stack:
+            self.fail(ps, "recursive shapes are not supported by the compiled SHACL validator")
+        self._stack.append(ps)
+        try:
+            focus = f"{{ SELECT DISTINCT ?g {vals.value} WHERE {{ {vals.pattern} }} }}" if is_ps else vals.focus_pattern
+            return [b if isinstance(b, tuple) else (ps, b) for b in self.branches(ps, focus, vals.value, nested=False)]
+        finally:
+            self._stack.pop()
+
+    # top level ---------------------------------------------------------------
+
+    def spec(self, shape, branch: _Branch) -> ResultSpec:
+        messages = tuple(sorted(str(m) for m in self.g.objects(shape, SH.message)))
+        if not messages:
+            local = str(branch.component)[len(str(SH)):]
+            messages = (f"does not conform to {self.name(shape)} ({local})",)
+        severity = self.g.value(shape, SH.severity) or SH.Violation
+        is_ps = self.is_property_shape(shape)
+        has_value = branch.value is not None
+        return ResultSpec(shape, branch.component, messages, severity,
+                          self.g.value(shape, SH.path) if is_ps else None,
+                          self.path_head(shape) if is_ps else None,
+                          has_value, branch.witness_predicate)
+
+    def compile_shape(self, shape, focus: str) -> CompiledQuery | None:
+        self._stack = [shape]
+        flat = [b if isinstance(b, tuple) else (shape, b) for b in self.branches(shape, focus, "?this", nested=False)]
+        if not flat:
+            return None
+        arms, specs = [], []
+        for k, (owner, b) in enumerate(flat):
+            specs.append(self.spec(owner, b))
+            proj = [f"({b.focus} AS ?this)" if b.focus != "?this" else "?this"]
+            if b.value is not None:
+                proj.append(f"({b.value} AS ?value)")
+            if b.witness is not None:
+                proj.append(f"({b.witness} AS ?ws)")
+            if b.path_var is not None:
+                proj.append(f"({b.path_var} AS ?rp)")
+            arms.append(f"{{ {{ SELECT ?g {' '.join(proj)} WHERE {{ {b.pattern} }} }} BIND({k} AS ?k) }}")
+        text = "SELECT ?k ?g ?this ?value ?ws ?rp WHERE {\n" + "\n UNION ".join(arms) + "\n}"
+        return CompiledQuery(shape, text, tuple(specs))
+
+
+def shapes_of(g: Graph) -> list:
+    """Every node of the shapes graph that is a shape, sorted (IRIs by name, blank nodes last)."""
+    found = set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(RDF.type, SH.PropertyShape))
+    for t in TARGETS:
+        found |= set(g.subjects(t, None))
+    found |= set(g.objects(None, SH.property)) | set(g.objects(None, SH.node)) | set(g.objects(None, SH["not"]))
+    found |= set(g.subjects(SH.path, None))
+    for p in (SH["and"], SH["or"], SH.xone):
+        for lst in g.objects(None, p):
+            found |= set(Collection(g, lst))
+    return sorted(found, key=lambda s: (isinstance(s, BNode), str(s)))
+
+
+def compile_shapes(shapes_graph: Graph) -> CompiledShapes:
+    """Compile every targeted shape to a SPARQL query; check every shape for unsupported
+    components first, targeted or not, so an unsupported one is reported even when unused."""
+    c = _Compiler(shapes_graph)
+    for shape in shapes_of(shapes_graph):
+        c.check_shape(shape)
+    queries = []
+    for shape in shapes_of(shapes_graph):
+        if c.deactivated(shape):
+            continue
+        focus = c.target_pattern(shape)
+        if focus is None:
+            continue
+        q = c.compile_shape(shape, focus)
+        if q is not None:
+            queries.append(q)
+    return CompiledShapes(queries, shapes_graph)
