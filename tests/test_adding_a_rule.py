@@ -45,7 +45,7 @@ def test_the_guide_shows_the_shipped_files():
 @pytest.fixture
 def repo_without_the_example(tmp_path):
     dst = tmp_path / "repo"
-    for d in ("ontology", "shapes", "queries", "context", "tests/manifests", "tests/vignettes"):
+    for d in ("ontology", "shapes", "queries", "context", "tests/manifests", "tests/vignettes", "tests/invalid-cases"):
         shutil.copytree(ROOT / d, dst / d)
     for _, a, body in blocks():
         if "file" in a:
