@@ -115,6 +115,21 @@ def read_manifest(path: str | Path, anchor: str | Path | None = None) -> list[En
     return out
 
 
+def unincluded_manifests(root_manifest: str | Path, anchor: str | Path | None = None) -> list[Path]:
+    """Manifest files beside the root manifest (or below its directory) that it never reaches
+    through mf:include: their entries would silently never run."""
+    root_manifest = Path(root_manifest)
+    reached = {e.manifest.resolve() for e in read_manifest(root_manifest, anchor)} | {root_manifest.resolve()}
+    out = []
+    for p in sorted(root_manifest.resolve().parent.rglob("*.ttl")):
+        if p.resolve() in reached:
+            continue
+        g = _parse(p, Path(anchor) if anchor else Path(p.resolve().anchor))
+        if any(True for _ in g.subjects(RDF.type, MF.Manifest)):
+            out.append(p)
+    return out
+
+
 def _list(g: Graph, node, prop) -> list:
     head = g.value(node, prop)
     return list(Collection(g, head)) if head is not None else []

@@ -4,6 +4,7 @@ docs/clinical-behaviour.md independently of the rules."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,17 @@ def test_an_invalid_case_entry_fails_when_an_error_path_is_not_named(classifier,
     (tmp_path / "invalid-cases").symlink_to(ROOT / "tests" / "invalid-cases")
     (o,) = [o for o in run(read_manifest(changed, tmp_path), classifier) if o.entry.name == "unknown-depth-and-misplaced-key"]
     assert o.problems == ["errors: concluded lump.depth, not expected"]
+
+
+def test_a_manifest_file_left_out_of_manifest_ttl_is_reported(tmp_path):
+    from click.testing import CliRunner
+    from reasoner.cli import main
+
+    repo = tmp_path / "repo"
+    for d in ("ontology", "shapes", "queries", "context", "tests/manifests", "tests/vignettes", "tests/invalid-cases"):
+        shutil.copytree(ROOT / d, repo / d)
+    (repo / "tests" / "manifests" / "forgotten.ttl").write_text(
+        (ROOT / "tests" / "manifests" / "invalid-cases.ttl").read_text().replace("<#", "<#forgotten-"))
+    res = CliRunner().invoke(main, ["test-rules"], env={"DORSUM_KB": str(repo)})
+    assert res.exit_code == 2
+    assert "not included by manifest.ttl" in res.output and "forgotten.ttl" in res.output
