@@ -33,8 +33,9 @@ test: install    ## run the test suite
 	$(BIN)/dorsum --version
 	$(BIN)/python -m pytest -q
 
-check: install   ## reason over, validate and QA the knowledge base; statement -> rule -> test coverage
+check: install   ## reason over, validate and QA the knowledge base; rule test manifests; statement -> rule -> test coverage
 	$(BIN)/dorsum check
+	$(BIN)/dorsum test-rules
 	$(BIN)/dorsum coverage
 
 docs: install    ## generate the ontology reference, rule catalogue and pathway diagram into build/docs
