@@ -7,7 +7,7 @@ JSON view of that graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -18,8 +18,9 @@ from .engine import Engine
 from .intake import CaseInput, read_cases
 from .kb import KnowledgeBase, load_kb
 from .intake import case_iri
-from .provenance import add_result_node, build_result_graph
+from .provenance import new_result_graph, provenance_triples, result_node_triples
 from .results import ResultView
+from .shacl_compile import ox_triples
 from .validate import CaseValidator
 
 
@@ -28,12 +29,34 @@ class CaseResult:
     case_id: str
     status: str              # "classified" or "invalid"
     json: dict
-    graph: Graph             # the result graph (for an invalid case: the result node and its errors)
     source: str
+    # what the result graph is made of: the case's triples (rdflib and pyoxigraph), its Derivation
+    # (None for an invalid case) and the further rdflib triples (provenance, the result node)
+    parts: tuple = ((), (), None, ())
+    _graph: Graph | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.status == "classified"
+
+    @property
+    def graph(self) -> Graph:
+        """The result graph (for an invalid case: the result node and its errors), built on first use."""
+        if self._graph is None:
+            case_triples, _case_ox, derivation, extra = self.parts
+            g = new_result_graph() if derivation is not None else Graph()
+            g += case_triples
+            if derivation is not None:
+                g += derivation.triples
+            g += extra
+            self._graph = g
+        return self._graph
+
+    def ox_triples(self) -> list:
+        """The result graph's triples as pyoxigraph Triples (possibly repeated), without building
+        the rdflib graph: what a store writes."""
+        _case_triples, case_ox, derivation, extra = self.parts
+        return list(case_ox) + (list(derivation.ox_triples) if derivation is not None else []) + ox_triples(extra)
 
 
 class Classifier:
@@ -50,11 +73,26 @@ class Classifier:
     def validate(self, ci: CaseInput) -> list[dict]:
         return list(ci.errors) if ci.errors else self.validator.validate(ci)
 
-    def validate_many(self, inputs: list[CaseInput]) -> list[list[dict]]:
+    def validate_many(self, inputs: list[CaseInput], prepared: list | None = None) -> list[list[dict]]:
         """The errors of each case of a chunk (intake errors, else the case shapes' errors, all
-        the chunk's cases validated at once)."""
-        shaped = iter(self.validator.validate_many([ci for ci in inputs if not ci.errors]))
+        the chunk's cases validated at once). prepared: see `prepare`."""
+        prepared = prepared if prepared is not None else self.prepare(inputs)
+        todo = [(ci, p) for ci, p in zip(inputs, prepared) if not ci.errors]
+        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo]))
         return [list(ci.errors) if ci.errors else next(shaped) for ci in inputs]
+
+    @staticmethod
+    def prepare(inputs: list[CaseInput]) -> list:
+        """Each case's triples, read once, as rdflib and as pyoxigraph triples (validation,
+        inference and the store share them); None for a case without a graph."""
+        out = []
+        for ci in inputs:
+            if ci.graph is None or ci.errors:
+                out.append(None)
+                continue
+            triples = list(ci.graph)
+            out.append((triples, ox_triples(triples)))
+        return out
 
     def classify_input(self, ci: CaseInput) -> CaseResult:
         """One case: a chunk of one (the batch path and the single-case path are the same code)."""
@@ -65,21 +103,25 @@ class Classifier:
         results as classify_input one by one, at a fraction of the cost per case. With
         view=False the JSON view is skipped and the result graphs leave the rules' statements and
         references to the knowledge-base graph (a store needs only the case's own triples)."""
-        errors = self.validate_many(inputs)
-        valid = [(ci.iri, ci.graph) for ci, errs in zip(inputs, errors) if not errs and ci.graph is not None]
-        derivations = self.engine.derive_batch(valid)
+        prepared = self.prepare(inputs)
+        errors = self.validate_many(inputs, prepared)
+        valid = [(ci, p) for ci, p, errs in zip(inputs, prepared, errors) if not errs and p is not None]
+        derivations = self.engine.derive_batch([(ci.iri, p[0]) for ci, p in valid], converted=[p[1] for _, p in valid])
         out = []
-        for ci, errs in zip(inputs, errors):
-            if errs or ci.graph is None:
-                graph = Graph()
-                add_result_node(graph, ci.iri or case_iri(ci.case_id), "invalid", self.kb, errs)
+        for ci, p, errs in zip(inputs, prepared, errors):
+            if errs or p is None:
+                node = result_node_triples(ci.iri or case_iri(ci.case_id), "invalid", self.kb, errs)
                 js = self.view.invalid(ci.case_id, errs) if view else {}
-                out.append(CaseResult(ci.case_id, "invalid", js, graph, ci.source))
+                out.append(CaseResult(ci.case_id, "invalid", js, ci.source, ((), (), None, node)))
                 continue
-            graph = build_result_graph(ci.iri, ci.graph, derivations[ci.iri], self.kb, self.ctx, self_contained=view)
-            add_result_node(graph, ci.iri, "classified", self.kb)
-            js = self.view.classified(ci.case_id, ci.iri, graph) if view else {}
-            out.append(CaseResult(ci.case_id, "classified", js, graph, ci.source))
+            triples, converted = p
+            derivation = derivations[ci.iri]
+            extra = provenance_triples(ci.iri, triples, derivation, self.kb, self.ctx, self_contained=view)
+            extra += result_node_triples(ci.iri, "classified", self.kb)
+            r = CaseResult(ci.case_id, "classified", {}, ci.source, (triples, converted, derivation, extra))
+            if view:
+                r.json = self.view.classified(ci.case_id, ci.iri, r.graph)
+            out.append(r)
         return out
 
     def inputs(self, paths: Iterable[str | Path]) -> Iterator[CaseInput]:

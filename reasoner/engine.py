@@ -71,11 +71,20 @@ class Query:
 class Derivation:
     """What inference added to one case, and which rule produced each conclusion."""
 
-    triples: list                      # rdflib triples, in the order they were derived
+    ox_triples: list                   # pyoxigraph Triples, in the order they were derived
     generated_by: dict                 # conclusion IRI -> rule IRI
     iterations: int = 0
     seconds: float = 0.0
     per_query: dict = field(default_factory=dict)
+    _triples: list | None = field(default=None, repr=False)
+
+    @property
+    def triples(self) -> list:
+        """The derived triples as rdflib triples, in the order they were derived (converted on
+        first use: a store takes the pyoxigraph triples as they are)."""
+        if self._triples is None:
+            self._triples = [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in self.ox_triples]
+        return self._triples
 
 
 class Engine:
@@ -90,6 +99,7 @@ class Engine:
                           if not isinstance(s, Literal)]  # owlrl works in generalised RDF
         self.store.extend(self._kb_quads)
         self._kb_subjects = {s for s in closure.subjects() if isinstance(s, URIRef)}
+        self._kb_subjects_ox = {ox.NamedNode(str(s)) for s in self._kb_subjects}
         self._cases_since_fresh = 0
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
@@ -129,32 +139,39 @@ class Engine:
         """Run inference and rules over one (valid) case graph."""
         return self._run([case], profile)
 
-    def derive_batch(self, cases: list[tuple[str, Graph]], profile: bool = False) -> dict[str, Derivation]:
+    def derive_batch(self, cases: list[tuple[str, Graph]], profile: bool = False,
+                     converted: list[list] | None = None) -> dict[str, Derivation]:
         """Run inference and rules over many valid cases at once (rules are anchored on their
         case, so cases never meet), then give each case its own share of what was derived: a
         triple belongs to the case whose node is its subject (input nodes, including IRIs a case
-        names without describing them, and conclusions through dorsum:aboutCase). The result for each case equals `derive` on that case alone (tested)."""
+        names without describing them, and conclusions through dorsum:aboutCase). The result for
+        each case equals `derive` on that case alone (tested). `converted`, when given, holds each
+        case's triples already as pyoxigraph Triples (cases[i][1] then needs no conversion)."""
         if not cases:
             return {}
-        whole = self._run([g for _, g in cases], profile)
+        if converted is None:
+            converted = [[ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g] for _, g in cases]
+        whole = self._run([], profile, converted)
         owner: dict = {}
-        for iri, g in cases:  # a case's nodes: its subjects, and IRIs it names that the KB does not
-            for s, _p, o in g:
-                owner.setdefault(s, iri)
-                if isinstance(o, URIRef) and o not in self._kb_subjects:
+        kb_subjects = self._kb_subjects_ox
+        for (iri, _g), triples in zip(cases, converted):  # a case's nodes: its subjects, and IRIs it names that the KB does not
+            for t in triples:
+                owner.setdefault(t.subject, iri)
+                o = t.object
+                if isinstance(o, ox.NamedNode) and o not in kb_subjects:
                     owner.setdefault(o, iri)
-        about = URIRef(str(DORSUM) + "aboutCase")
-        for s, p, o in whole.triples:
-            if p == about:
-                owner.setdefault(s, str(o))
+        about = ox.NamedNode(str(DORSUM) + "aboutCase")
+        for t in whole.ox_triples:
+            if t.predicate == about:
+                owner.setdefault(t.subject, t.object.value)
         out = {iri: Derivation([], {}, whole.iterations, 0.0) for iri, _ in cases}
-        for t in whole.triples:
-            case_iri = owner.get(t[0])
+        for t in whole.ox_triples:
+            case_iri = owner.get(t.subject)
             if case_iri is None:
-                raise DorsumError(f"derived triple about a node of no case: {t[0]} (a rule must anchor on ?case)")
-            out[case_iri].triples.append(t)
+                raise DorsumError(f"derived triple about a node of no case: {to_rdflib(t.subject)} (a rule must anchor on ?case)")
+            out[case_iri].ox_triples.append(t)
         for c, rule in whole.generated_by.items():
-            out[owner[URIRef(c)]].generated_by[c] = rule
+            out[owner[ox.NamedNode(c)]].generated_by[c] = rule
         share = whole.seconds / len(cases)
         for d in out.values():
             d.seconds = share
@@ -170,14 +187,16 @@ class Engine:
             self.store.extend(self._kb_quads)
             self._cases_since_fresh = n_cases
 
-    def _run(self, cases: list[Graph], profile: bool = False) -> Derivation:
+    def _run(self, cases: list[Graph], profile: bool = False, converted: list[list] | None = None) -> Derivation:
         """Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The
-        first rule to conclude a conclusion is the one that generated it."""
+        first rule to conclude a conclusion is the one that generated it. The cases come as rdflib
+        graphs, or (converted) as lists of pyoxigraph Triples."""
         start = time.perf_counter()
-        self._fresh_store_if_due(len(cases))
+        self._fresh_store_if_due(len(cases) + len(converted or ()))
         store = self.store
         self._clear()
         case_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.case_graph) for case in cases for s, p, o in case]
+        case_quads += [ox.Quad(t.subject, t.predicate, t.object, self.case_graph) for triples in converted or () for t in triples]
         store.extend(case_quads)
         known = {q.triple for q in case_quads}
         derived: list = []
@@ -186,12 +205,18 @@ class Engine:
         iterations = 0
         inference = [q for q in self.queries if not q.is_rule]
         rdf_type = ox.NamedNode(str(RDF.type))
+        last_run: dict = {}  # query -> how many triples had been derived when it last ran
         for stratum in self.strata:
             batch = inference + [q for q in self.queries if q.is_rule and q.stratum == stratum and stratum > 0]
             for _ in range(MAX_ITERATIONS):
                 iterations += 1
                 added = 0
                 for q in batch:
+                    # nothing derived since this query last ran: it would find only known triples (a
+                    # query reads the store and nothing else), so running it again changes nothing
+                    if last_run.get(q) == len(derived):
+                        continue
+                    last_run[q] = len(derived)
                     t0 = time.perf_counter() if profile else 0.0
                     try:
                         result = store.query(q.text, use_default_graph_as_union=True)
@@ -218,8 +243,7 @@ class Engine:
             else:
                 raise FixpointError(f"rules of stratum {stratum} did not reach a fixpoint in {MAX_ITERATIONS} passes")
         self._clear()
-        triples = [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in derived]
-        return Derivation(triples, generated_by, iterations, time.perf_counter() - start, per_query)
+        return Derivation(derived, generated_by, iterations, time.perf_counter() - start, per_query)
 
     def _clear(self) -> None:
         for g in (self.case_graph, self.inferred_graph):

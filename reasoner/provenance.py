@@ -7,15 +7,19 @@ path) and the conclusions it was derived from. The rule's statements and their r
 copied in (unless self_contained is False, as in the store, where the knowledge-base graph holds
 them once), so a result graph stands on its own. No blank nodes, no timestamps: the same case and
 knowledge base always give the same graph.
+
+The provenance is built as a list of triples from the case's triples and the derivation (no
+rdflib Graph per case): a store takes them with the case and derived triples as they are; a
+Graph is built only where one is read (the JSON view, Turtle output).
 """
 
 from __future__ import annotations
 
 import json
+import weakref
 from decimal import Decimal
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from .namespaces import DORSUM, PROV
@@ -25,10 +29,14 @@ SOURCE_RELATIONS = (DCTERMS.source, DORSUM.confirmedBy, DORSUM.refinedBy, DORSUM
 
 def show_value(v, kb_graph: Graph, ctx) -> str:
     """A value as the user wrote it: slugs for concepts, JSON numbers and booleans, lists in brackets."""
+    return _show(v, _lookups(kb_graph).notation, ctx)
+
+
+def _show(v, notation: dict, ctx) -> str:
     if isinstance(v, list):
-        return "[" + ", ".join(show_value(x, kb_graph, ctx) for x in v) + "]"
+        return "[" + ", ".join(_show(x, notation, ctx) for x in v) + "]"
     if isinstance(v, URIRef):
-        n = kb_graph.value(v, SKOS.notation)
+        n = notation.get(v)
         return str(n) if n is not None else ctx.slug(str(v))
     if isinstance(v, Literal):
         if v.datatype == XSD.boolean:
@@ -39,12 +47,67 @@ def show_value(v, kb_graph: Graph, ctx) -> str:
     return str(v)
 
 
+class _Lookups:
+    """What provenance reads from the knowledge-base graph, read once per graph (Graph.value
+    picks the first object the graph yields; so does setdefault here)."""
+
+    def __init__(self, kb_graph: Graph):
+        self.notation: dict = {}
+        for s, o in kb_graph.subject_objects(SKOS.notation):
+            self.notation.setdefault(s, o)
+        self.json_path: dict = {}
+        for s, o in kb_graph.subject_objects(DORSUM.jsonPath):
+            self.json_path.setdefault(s, o)
+
+
+_LOOKUPS: "weakref.WeakKeyDictionary[Graph, _Lookups]" = weakref.WeakKeyDictionary()
+
+
+def _lookups(kb_graph: Graph) -> _Lookups:
+    found = _LOOKUPS.get(kb_graph)
+    if found is None:
+        found = _LOOKUPS[kb_graph] = _Lookups(kb_graph)
+    return found
+
+
 def finding_values(case_graph: Graph, prop: URIRef) -> list:
     """The values the case gives for an input property (list members for an RDF list)."""
+    return _finding_values(_Index(case_graph), prop)
+
+
+class _Index:
+    """The lookups provenance needs over a few triples, without an rdflib Graph."""
+
+    def __init__(self, triples):
+        self.by_p: dict = {}
+        self.sp: dict = {}
+        for s, p, o in triples:
+            self.by_p.setdefault(p, []).append((s, o))
+            self.sp.setdefault((s, p), []).append(o)
+
+    def value(self, s, p):
+        objs = self.sp.get((s, p))
+        return objs[0] if objs else None
+
+    def items(self, lst) -> list:
+        """Members of an RDF list, as rdflib's Graph.items / Collection reads them."""
+        out, chain = [], {lst}
+        while lst:
+            item = self.value(lst, RDF.first)
+            if item is not None:
+                out.append(item)
+            lst = self.value(lst, RDF.rest)
+            if lst in chain:
+                raise ValueError("List contains a recursive rdf:rest reference")
+            chain.add(lst)
+        return out
+
+
+def _finding_values(case: _Index, prop: URIRef) -> list:
     values = []
-    for s, o in sorted(case_graph.subject_objects(prop), key=lambda so: (str(so[0]), str(so[1]))):
-        if prop == DORSUM.skinMarkers or (o, RDF.first, None) in case_graph or o == RDF.nil:
-            values.append(list(Collection(case_graph, o)))
+    for s, o in sorted(set(case.by_p.get(prop, ())), key=lambda so: (str(so[0]), str(so[1]))):
+        if prop == DORSUM.skinMarkers or (o, RDF.first) in case.sp or o == RDF.nil:
+            values.append(case.items(o))
         else:
             values.append(o)
     return values
@@ -52,95 +115,151 @@ def finding_values(case_graph: Graph, prop: URIRef) -> list:
 
 def input_findings(case_iri: str, case_graph: Graph, kb_graph: Graph, prop: URIRef) -> list[tuple[URIRef, str, list]]:
     """(finding IRI, JSON path, values) for one property the case gives, else []."""
-    path = kb_graph.value(prop, DORSUM.jsonPath)
+    return _input_findings(case_iri, _Index(case_graph), kb_graph, prop)
+
+
+def _input_findings(case_iri: str, case: _Index, kb_graph: Graph, prop: URIRef) -> list:
+    path = _lookups(kb_graph).json_path.get(prop)
     if path is None:
         return []
-    values = finding_values(case_graph, prop)
+    values = _finding_values(case, prop)
     if not values:
         return []
     return [(URIRef(f"{case_iri}/finding/{path}"), str(path), values)]
 
 
-def build_result_graph(case_iri: str, case_graph: Graph, derivation, kb, ctx, self_contained: bool = True) -> Graph:
-    g = Graph()
-    g.bind("dorsum", str(DORSUM))
-    g.bind("prov", str(PROV))
-    g += case_graph
-    for t in derivation.triples:
-        g.add(t)
+_DERIVED_FROM, _BECAUSE_OF = str(PROV.wasDerivedFrom), str(DORSUM.becauseOf)
+# the terms provenance writes, made once (a Namespace attribute builds a new URIRef on every access)
+_TYPE, _LABEL = RDF.type, RDFS.label
+_ENTITY, _ACTIVITY, _ASSOCIATION, _AGENT_T = PROV.Entity, PROV.Activity, PROV.Association, PROV.SoftwareAgent
+_GENERATED_BY, _ATTRIBUTED_TO, _ASSOCIATED_WITH = PROV.wasGeneratedBy, PROV.wasAttributedTo, PROV.wasAssociatedWith
+_QUALIFIED, _AGENT, _PLAN, _USED, _DERIVED, _VALUE = (PROV.qualifiedAssociation, PROV.agent, PROV.hadPlan, PROV.used,
+                                                      PROV.wasDerivedFrom, PROV.value)
+_ENGINE, _BECAUSE, _FINDING, _FINDING_PATH, _ABOUT = (DORSUM.engine, DORSUM.becauseOf, DORSUM.InputFinding,
+                                                      DORSUM.findingPath, DORSUM.aboutCase)
+_ENGINE_LABEL = Literal("dorsum reasoner", lang="en")
+
+
+def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, self_contained: bool = True) -> list:
+    """The PROV-O triples of a case's result graph (rdflib triples, in a fixed order, possibly
+    repeated), from the case's triples and its derivation: what build_result_graph adds to the
+    case and derived triples."""
+    from .shacl_compile import to_rdflib
+
+    out: list = []
+    add = out.append
     case = URIRef(case_iri)
+    case_index = _Index(case_triples)
+    # the premises and findings the rules named: (c, wasDerivedFrom|becauseOf, x) in the input or derived
+    named: dict = {}
+    for s, p, o in case_triples:
+        if p == _DERIVED or p == _BECAUSE:
+            named.setdefault((s, p), set()).add(o)
+    for t in derivation.ox_triples:
+        pv = t.predicate.value
+        if pv == _DERIVED_FROM or pv == _BECAUSE_OF:
+            named.setdefault((to_rdflib(t.subject), _DERIVED if pv == _DERIVED_FROM else _BECAUSE), set()).add(to_rdflib(t.object))
     kb_graph = kb.graph
-    engine = DORSUM.engine
-    g.add((engine, RDF.type, PROV.SoftwareAgent))
-    g.add((engine, RDFS.label, Literal("dorsum reasoner", lang="en")))
+    notation = _lookups(kb_graph).notation
+    engine = _ENGINE
+    add((engine, _TYPE, _AGENT_T))
+    add((engine, _LABEL, _ENGINE_LABEL))
     rules_used = set()
     for c_str, rule_str in sorted(derivation.generated_by.items()):
         c, rule = URIRef(c_str), URIRef(rule_str)
         rules_used.add(rule)
         act = URIRef(c_str + "/activity")
         assoc = URIRef(c_str + "/activity/association")
-        g.add((c, RDF.type, PROV.Entity))
-        g.add((c, PROV.wasGeneratedBy, act))
-        g.add((c, PROV.wasAttributedTo, engine))
-        g.add((act, RDF.type, PROV.Activity))
-        g.add((act, PROV.wasAssociatedWith, engine))
-        g.add((act, PROV.qualifiedAssociation, assoc))
-        g.add((assoc, RDF.type, PROV.Association))
-        g.add((assoc, PROV.agent, engine))
-        g.add((assoc, PROV.hadPlan, rule))
-        for premise in list(g.objects(c, PROV.wasDerivedFrom)):
-            g.add((act, PROV.used, premise))
-        for prop in sorted(g.objects(c, DORSUM.becauseOf), key=str):
-            for f_iri, path, values in input_findings(case_iri, case_graph, kb_graph, prop):
-                g.add((f_iri, RDF.type, DORSUM.InputFinding))
-                g.add((f_iri, RDF.type, PROV.Entity))
-                g.add((f_iri, DORSUM.findingPath, Literal(path)))
-                g.add((f_iri, DORSUM.aboutCase, case))
-                shown = ", ".join(show_value(v, kb_graph, ctx) for v in values)
-                g.add((f_iri, RDFS.label, Literal(f"{path} = {shown}")))
+        add((c, _TYPE, _ENTITY))
+        add((c, _GENERATED_BY, act))
+        add((c, _ATTRIBUTED_TO, engine))
+        add((act, _TYPE, _ACTIVITY))
+        add((act, _ASSOCIATED_WITH, engine))
+        add((act, _QUALIFIED, assoc))
+        add((assoc, _TYPE, _ASSOCIATION))
+        add((assoc, _AGENT, engine))
+        add((assoc, _PLAN, rule))
+        for premise in sorted(named.get((c, _DERIVED), ()), key=str):
+            add((act, _USED, premise))
+        for prop in sorted(named.get((c, _BECAUSE), ()), key=str):
+            for f_iri, path, values in _input_findings(case_iri, case_index, kb_graph, prop):
+                add((f_iri, _TYPE, _FINDING))
+                add((f_iri, _TYPE, _ENTITY))
+                add((f_iri, _FINDING_PATH, Literal(path)))
+                add((f_iri, _ABOUT, case))
+                shown = ", ".join(_show(v, notation, ctx) for v in values)
+                add((f_iri, _LABEL, Literal(f"{path} = {shown}")))
                 for v in values:
                     for item in (v if isinstance(v, list) else [v]):
-                        g.add((f_iri, PROV.value, item))
-                g.add((act, PROV.used, f_iri))
-                g.add((c, PROV.wasDerivedFrom, f_iri))
+                        add((f_iri, _VALUE, item))
+                add((act, _USED, f_iri))
+                add((c, _DERIVED, f_iri))
     if not self_contained:  # in the store, rules, statements and references live in the KB graph
-        return g
+        return out
     for rule in sorted(rules_used, key=str):
-        g.add((rule, RDF.type, DORSUM.Rule))
-        g.add((rule, RDF.type, PROV.Plan))
+        add((rule, RDF.type, DORSUM.Rule))
+        add((rule, RDF.type, PROV.Plan))
         for p in (RDFS.label, DORSUM.ruleFile):
             for o in kb_graph.objects(rule, p):
-                g.add((rule, p, o))
+                add((rule, p, o))
         for stmt in kb_graph.objects(rule, DORSUM.implements):
-            g.add((rule, DORSUM.implements, stmt))
+            add((rule, DORSUM.implements, stmt))
             for p in (RDF.type, RDFS.label):
                 for o in kb_graph.objects(stmt, p):
-                    g.add((stmt, p, o))
+                    add((stmt, p, o))
             for rel in SOURCE_RELATIONS:
                 for ref in kb_graph.objects(stmt, rel):
-                    g.add((stmt, rel, ref))
+                    add((stmt, rel, ref))
                     for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
-                        g.add((ref, DCTERMS.bibliographicCitation, o))
+                        add((ref, DCTERMS.bibliographicCitation, o))
+    return out
+
+
+def new_result_graph() -> Graph:
+    g = Graph()
+    g.bind("dorsum", str(DORSUM))
+    g.bind("prov", str(PROV))
     return g
+
+
+def build_result_graph(case_iri: str, case_graph: Graph, derivation, kb, ctx, self_contained: bool = True) -> Graph:
+    case_triples = list(case_graph)
+    g = new_result_graph()
+    g += case_triples
+    g += derivation.triples
+    g += provenance_triples(case_iri, case_triples, derivation, kb, ctx, self_contained)
+    return g
+
+
+_RESULT_T, _STATUS, _KB_VERSION, _KB_SHA = (DORSUM.ClassificationResult, DORSUM.resultStatus,
+                                            DORSUM.knowledgeBaseVersion, DORSUM.knowledgeBaseSha256)
+
+
+def result_node_triples(case_iri: str, status: str, kb, errors: list[dict] | None = None) -> list:
+    """The result entity: status, knowledge-base version and hash, and any validation errors."""
+    case = URIRef(case_iri)
+    result = URIRef(case_iri + "/result")
+    out = [
+        (result, _TYPE, _RESULT_T),
+        (result, _TYPE, _ENTITY),
+        (result, _ABOUT, case),
+        (result, _STATUS, Literal(status)),
+        (result, _KB_VERSION, Literal(kb.version)),
+        (result, _KB_SHA, Literal(kb.sha256)),
+        (result, _ATTRIBUTED_TO, _ENGINE),
+    ]
+    for i, err in enumerate(errors or [], 1):
+        e = URIRef(f"{case_iri}/result/error-{i}")
+        out.append((result, DORSUM.hasError, e))
+        out.append((e, RDF.type, DORSUM.ValidationError))
+        out.append((e, DORSUM.errorPath, Literal(err["path"])))
+        if err.get("value") is not None:
+            out.append((e, DORSUM.errorValue, Literal(str(err["value"]))))
+        out.append((e, DORSUM.errorMessage, Literal(err["message"])))
+    return out
 
 
 def add_result_node(g: Graph, case_iri: str, status: str, kb, errors: list[dict] | None = None) -> URIRef:
     """The result entity: status, knowledge-base version and hash, and any validation errors."""
-    case = URIRef(case_iri)
-    result = URIRef(case_iri + "/result")
-    g.add((result, RDF.type, DORSUM.ClassificationResult))
-    g.add((result, RDF.type, PROV.Entity))
-    g.add((result, DORSUM.aboutCase, case))
-    g.add((result, DORSUM.resultStatus, Literal(status)))
-    g.add((result, DORSUM.knowledgeBaseVersion, Literal(kb.version)))
-    g.add((result, DORSUM.knowledgeBaseSha256, Literal(kb.sha256)))
-    g.add((result, PROV.wasAttributedTo, DORSUM.engine))
-    for i, err in enumerate(errors or [], 1):
-        e = URIRef(f"{case_iri}/result/error-{i}")
-        g.add((result, DORSUM.hasError, e))
-        g.add((e, RDF.type, DORSUM.ValidationError))
-        g.add((e, DORSUM.errorPath, Literal(err["path"])))
-        if err.get("value") is not None:
-            g.add((e, DORSUM.errorValue, Literal(str(err["value"]))))
-        g.add((e, DORSUM.errorMessage, Literal(err["message"])))
-    return result
+    g += result_node_triples(case_iri, status, kb, errors)
+    return URIRef(case_iri + "/result")

@@ -84,21 +84,31 @@ def stored_kb_sha(store: ox.Store) -> str | None:
 
 
 def write_chunk(store: ox.Store, results) -> None:
-    """Replace the graphs of a chunk of CaseResults in one transaction."""
+    """Replace the graphs of a chunk of CaseResults in one transaction (one SPARQL update: the
+    graphs already stored are dropped, the new ones inserted)."""
     if not results:
         return
     latest = {}
     for r in results:  # the same id twice in one chunk: the later case wins, as in a later chunk
         latest[r.case_id] = r
     results = list(latest.values())
-    parts = []
+    drops = []
     inserts = []
     for r in results:
         g_iri = case_graph_iri(r.case_id)
-        parts.append(f"DROP SILENT GRAPH <{g_iri}>")
-        inserts.append(f"GRAPH <{g_iri}> {{\n{_nt_lines(r.graph)}}}")
-    update = " ;\n".join(parts) + " ;\nINSERT DATA {\n" + "\n".join(inserts) + "\n}"
+        if store.contains_named_graph(ox.NamedNode(g_iri)):
+            drops.append(f"DROP SILENT GRAPH <{g_iri}> ;\n")
+        inserts.append(f"GRAPH <{g_iri}> {{\n{_triples_text(r)}}}")
+    update = "".join(drops) + "INSERT DATA {\n" + "\n".join(inserts) + "\n}"
     _update(store, update)
+
+
+def _triples_text(result) -> str:
+    """A result graph's triples in N-Triples syntax, straight from pyoxigraph terms when the
+    result has them (a repeated triple is stored once)."""
+    if hasattr(result, "ox_triples"):
+        return "".join(f"{t} .\n" for t in dict.fromkeys(result.ox_triples()))
+    return _nt_lines(result.graph)
 
 
 def _update(store: ox.Store, update: str) -> None:

@@ -118,21 +118,23 @@ class CaseValidator:
         """The errors of one case ([] when it conforms or has no graph)."""
         return self.validate_many([ci])[0]
 
-    def validate_many(self, inputs: list[CaseInput]) -> list[list[dict]]:
-        """The errors of each case, in order; the compiled engine validates them all at once."""
+    def validate_many(self, inputs: list[CaseInput], prepared: list | None = None) -> list[list[dict]]:
+        """The errors of each case, in order; the compiled engine validates them all at once.
+        prepared[i], when given, is (rdflib triples, pyoxigraph triples) of inputs[i]'s graph."""
         if self.engine == "pyshacl":
             return [self._validate_pyshacl(ci) for ci in inputs]
-        todo = [ci for ci in inputs if ci.graph is not None]
+        if prepared is None:
+            prepared = [None if ci.graph is None else (list(ci.graph), None) for ci in inputs]
+        todo = [p for ci, p in zip(inputs, prepared) if ci.graph is not None]
         if not todo:
             return [[] for _ in inputs]
         additions = self.kb_additions
-        graphs, extra = [], []
-        for ci in todo:
-            triples = list(ci.graph)
-            graphs.append(triples)
+        extra = []
+        for triples, _ in todo:
             objs = {o for _s, _p, o in triples if isinstance(o, URIRef)}
             extra.append([t for o in sorted(objs) for t in additions.get(o, ())])
-        results = iter(self.compiled.validate(graphs, extra))
+        converted = None if any(c is None for _, c in todo) else [c for _, c in todo]
+        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted))
         out = []
         for ci in inputs:
             if ci.graph is None:

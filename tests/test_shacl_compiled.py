@@ -414,3 +414,22 @@ def test_the_case_shapes_compile_to_one_query_per_targeted_shape(kb):
     targeted = {s for p in (SH.targetClass, SH.targetObjectsOf) for s in kb.case_shapes.subjects(p, None)}
     assert {q.shape for q in compiled.queries} == targeted
     assert all("EXISTS" not in q.text for q in compiled.queries)  # Oxigraph evaluates EXISTS over the whole batch
+
+
+def test_load_stores_the_same_graphs_with_either_engine(tmp_path):
+    """`dorsum load --shacl-engine pyshacl` (the reference) and the default store the same graphs."""
+    import pyoxigraph as ox
+    from click.testing import CliRunner
+
+    from reasoner.cli import main
+    src = tmp_path / "cases.jsonl"
+    src.write_text("\n".join(json.dumps(dict(c, id=f"load-{i}")) for i, c in
+                             enumerate(vignette_cases()[:4] + INVALID[3:12])) + "\n")
+    stored = []
+    for engine in ("compiled", "pyshacl"):
+        res = CliRunner().invoke(main, ["load", str(src), "--store", str(tmp_path / engine), "--shacl-engine", engine])
+        assert res.exit_code == 1, res.output  # some cases are invalid
+        s = ox.Store.read_only(str(tmp_path / engine))
+        stored.append(sorted(str(q) for q in s if q.graph_name.value.startswith("https://w3id.org/dorsum/graph/case/")))
+        del s
+    assert stored[0] == stored[1] and len(stored[0]) > 100

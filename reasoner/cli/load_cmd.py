@@ -23,17 +23,24 @@ FLUSH_EVERY_CHUNKS = 5
 @click.option("--manifest", "manifest", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write a run manifest (versions, SHA-256 of every knowledge-base file and input, "
                    "a hash of every stored case graph) that `dorsum verify` can check.")
+@click.option("--shacl-engine", type=click.Choice(["compiled", "pyshacl"]), default="compiled", show_default=True,
+              help="How the case shapes are checked: compiled to SPARQL and run once per chunk, or pySHACL "
+                   "case by case (the reference; the same errors, far slower).")
 @kb_option
-def load_cmd(inputs, store_path, chunk, manifest, kb_root):
+def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, kb_root):
     """Validate, classify and store every input case (invalid ones with their errors) in an on-disk
     store, one named graph per case. Exit 0 if every case was classified, 1 if any was invalid."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from ..classify import Classifier
     from ..runmanifest import add_case, graph_record
+    from ..shacl_compile import ShapeCompileError
     from ..store import StoreError, open_store, store_kb, stored_kb_sha, write_chunk
 
-    clf = Classifier(kb_root=kb_root)
+    try:
+        clf = Classifier(kb_root=kb_root, shacl_engine=shacl_engine)
+    except ShapeCompileError as exc:
+        raise click.ClickException(f"the case shapes cannot be compiled: {exc}") from None
     try:
         store = open_store(store_path)
         if stored_kb_sha(store) != clf.kb.sha256:
