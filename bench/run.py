@@ -6,11 +6,13 @@ Measures, on a deterministic synthetic corpus (bench/corpus.py):
    owlrl closure, each rule as a prepared rdflib query, strata to a fixpoint) on a small sample,
    its cases/s, the ratio, and whether its conclusions equal dorsum's;
 3. warm single-case classify latency (p50/p95);
-4. the time each rule and inference query takes at each size (a rule whose cost grows faster than
+4. where a case's time goes in `dorsum load` (intake, validation, inference, provenance, store
+   write), and case-shape validation by pySHACL (per case) against the compiled shapes (per chunk);
+5. the time each rule and inference query takes at each size (a rule whose cost grows faster than
    linearly shows up here);
-5. endpoint throughput for the saved analytics queries with 8 concurrent clients.
+6. endpoint throughput for the saved analytics queries with 8 concurrent clients.
 
-Usage: python bench/run.py [--sizes 1000,10000] [--full] [--naive 3] [--out bench/RESULTS.md]
+Usage: python bench/run.py [--sizes 1000,10000] [--full] [--naive 3] [--no-endpoint] [--out bench/RESULTS.md]
 (--full adds 100,000 cases.)
 """
 
@@ -78,8 +80,10 @@ def rule_profile(n: int, src: Path, chunk: int = 200) -> dict:
     batch = []
 
     def run(b):
-        valid = [ci for ci in b if not clf.validate(ci)]
-        d = clf.engine._run([ci.graph for ci in valid], profile=True)
+        prepared = clf.prepare(b)
+        errors = clf.validate_many(b, prepared)
+        converted = [p[1] for p, e in zip(prepared, errors) if not e and p is not None]
+        d = clf.engine._run([], profile=True, converted=converted)
         for k, v in d.per_query.items():
             totals[k] = totals.get(k, 0.0) + v
     for ci in clf.inputs([src]):
@@ -89,6 +93,59 @@ def rule_profile(n: int, src: Path, chunk: int = 200) -> dict:
             batch = []
     run(batch)
     return totals
+
+
+def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:
+    """ms per case of each step of `dorsum load` (in one thread: the load overlaps the store write
+    with the next chunk), and case-shape validation by pySHACL case by case on a sample."""
+    import shutil as _shutil
+
+    from reasoner import classify as C
+    from reasoner.classify import Classifier
+    from reasoner.store import open_store, store_kb, write_chunk
+    clf = Classifier()
+    t = time.perf_counter()
+    cases = list(clf.inputs([src]))
+    out = {"intake (JSON-LD)": time.perf_counter() - t}
+    store_dir = tmp / "stages-store"
+    _shutil.rmtree(store_dir, ignore_errors=True)
+    store = open_store(store_dir)
+    store_kb(store, clf.kb)
+    for k in ("read triples", "validation (compiled shapes)", "inference (rules)", "provenance", "store write"):
+        out[k] = 0.0
+    for i in range(0, len(cases), chunk):
+        b = cases[i:i + chunk]
+        t = time.perf_counter()
+        prepared = clf.prepare(b)
+        t1 = time.perf_counter()
+        errors = clf.validate_many(b, prepared)
+        t2 = time.perf_counter()
+        valid = [(ci, p) for ci, p, e in zip(b, prepared, errors) if not e and p is not None]
+        derivations = clf.engine.derive_batch([(ci.iri, p[0]) for ci, p in valid], converted=[p[1] for _, p in valid])
+        t3 = time.perf_counter()
+        for ci, p in valid:
+            C.provenance_triples(ci.iri, p[0], derivations[ci.iri], clf.kb, clf.ctx, self_contained=False)
+        t4 = time.perf_counter()
+        results = clf.classify_many(b, view=False)  # the same work once more, to write it
+        t5 = time.perf_counter()
+        write_chunk(store, results)
+        t6 = time.perf_counter()
+        out["read triples"] += t1 - t
+        out["validation (compiled shapes)"] += t2 - t1
+        out["inference (rules)"] += t3 - t2
+        out["provenance"] += t4 - t3
+        out["store write"] += t6 - t5
+    del store
+    n = len(cases)
+    ms = {k: v / n * 1000 for k, v in out.items()}
+    sample = [ci for ci in cases[:100] if ci.graph is not None]
+    from reasoner.validate import CaseValidator
+    ref = CaseValidator(clf.kb, clf.ctx, engine="pyshacl")
+    t = time.perf_counter()
+    for ci in sample:
+        ref.validate(ci)
+    ms["pySHACL validation, per case (reference, sample of 100)"] = (time.perf_counter() - t) / len(sample) * 1000
+    return ms
 
 
 def latency(k: int = 200) -> tuple[float, float]:
@@ -183,6 +240,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--full", action="store_true", help="add 100,000 cases")
     ap.add_argument("--naive", type=int, default=3, help="cases for the naive pipeline (seconds each)")
+    ap.add_argument("--no-endpoint", action="store_true", help="skip the endpoint throughput")
     ap.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
@@ -212,6 +270,11 @@ def main() -> None:
             lines += ["", "## Naive per-case pipeline (rdflib + pyshacl + owlrl + prepared rule queries)\n",
                       f"{nps:.3f} cases/s on a sample of {args.naive}; dorsum batch / naive = **{best / nps:.0f}x**; "
                       f"conclusions identical on the sample: {same}"]
+        st = stages(loads[0]["src"], tmp)
+        print("where a case's time goes (ms/case, %d cases): " % loads[0]["n"] + "; ".join(f"{k} {v:.2f}" for k, v in st.items()))
+        lines += ["", f"## Where a case's time goes ({loads[0]['n']} cases, chunks of 200, one thread)\n",
+                  "| step | ms per case |", "|---|---|"]
+        lines += [f"| {k} | {v:.2f} |" for k, v in st.items()]
         lines += ["", "## Time per rule or inference query (seconds, summed over chunks of 200)\n"]
         profiles = {r["n"]: rule_profile(r["n"], r["src"]) for r in loads if r["n"] <= 10_000}
         keys = sorted(set().union(*profiles.values()), key=lambda k: -max(p.get(k, 0) for p in profiles.values()))
@@ -219,6 +282,10 @@ def main() -> None:
         for k in keys[:45]:
             lines.append(f"| {k.rsplit('/', 1)[-1]} | " + " | ".join(f"{profiles[n].get(k, 0):.2f}" for n in profiles) + " |")
         print("slowest queries:", ", ".join(f"{k.rsplit('/', 1)[-1]} {max(p.get(k, 0) for p in profiles.values()):.2f}s" for k in keys[:5]))
+        if args.no_endpoint:
+            Path(args.out).write_text("\n".join(lines) + "\n")
+            print(f"wrote {args.out}")
+            return
         ep = endpoint(loads[-1]["store"])
         print(f"endpoint, 8 clients, analytics queries on {loads[-1]['n']} cases: {ep['qps']:.1f} queries/s, "
               f"p50 {ep['p50_ms']:.0f} ms, p95 {ep['p95_ms']:.0f} ms, errors {ep['errors']}")

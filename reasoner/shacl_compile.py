@@ -215,6 +215,28 @@ class _Branch:
 
 
 @dataclass
+class _Row:
+    """A simple component of a property shape with a plain-property path, at the top level: all
+    rows of one kind and focus pattern become one table-driven branch (a VALUES table of the
+    paths and parameters), so a shape's query stays small however many properties it lists."""
+
+    kind: str                       # minCount maxCount datatype class node >= <= > < minLength maxLength
+    focus_pattern: str
+    focus: str
+    path: URIRef
+    param: object                   # the component's parameter (an int or an RDF term)
+    component: URIRef
+
+    @property
+    def value(self):                # a result of this row names its value node (not for counts)
+        return None if self.kind in ("minCount", "maxCount") else "?tv"
+
+    @property
+    def witness_predicate(self):
+        return self.path
+
+
+@dataclass
 class _Values:
     """The value nodes of a shape for the focus nodes of a pattern."""
 
@@ -507,8 +529,13 @@ class _Compiler:
         g = self.g
         vals = self.values(shape, focus_pattern, f)
         v = vals.value
-        out: list[_Branch] = []
+        out: list = []
         is_ps = self.is_property_shape(shape)
+        # top-level results of a plain-property path: simple components become table rows
+        table = not nested and is_ps and isinstance(g.value(shape, SH.path), URIRef)
+
+        def row(kind: str, param_value, component) -> None:
+            out.append(_Row(kind, focus_pattern, f, g.value(shape, SH.path), param_value, component))
 
         def on_values(component, condition_blocks: str, filt: str | None) -> None:
             pattern = f"{vals.pattern} {condition_blocks}" + (f" FILTER({filt})" if filt else "")
@@ -523,6 +550,10 @@ class _Compiler:
                     self.fail(shape, f"{self.name(param)} is only allowed on a property shape (one with sh:path)")
                 n = self.integer(shape, param)
                 x = self.var("x")
+                if table:
+                    if n or param == SH.maxCount:
+                        row("minCount" if param == SH.minCount else "maxCount", n, comp)
+                    continue
                 if param == SH.minCount:
                     if n == 0:
                         continue
@@ -538,12 +569,17 @@ class _Compiler:
                     self.fail(shape, f"sh:datatype {dt} is not supported by the compiled SHACL validator")
                 if dt == RDFS.Literal:
                     on_values(comp, "", f"!isLiteral({v})")
+                elif table:
+                    row("datatype", dt, comp)
                 else:
                     flag = self.var("ill")
                     on_values(comp, f"OPTIONAL {{ GRAPH <{ILL_TYPED_GRAPH}> {{ <{_ILL}> <{_LIT}> {v} }} BIND(true AS {flag}) }}",
                               f"!(isLiteral({v}) && DATATYPE({v}) = {_sparql_term(dt)} && !BOUND({flag}))")
             elif param == SH["class"]:
                 for c in sorted(g.objects(shape, param), key=str):
+                    if table:
+                        row("class", c, comp)
+                        continue
                     ok = self.var("ok")
                     on_values(comp, f"OPTIONAL {{ GRAPH ?g {{ {v} {_TYPE_OF} {_sparql_term(c)} }} BIND(true AS {ok}) }}",
                               f"!BOUND({ok})")
@@ -556,9 +592,16 @@ class _Compiler:
                 for bound in sorted(g.objects(shape, param), key=str):
                     if not isinstance(bound, Literal):
                         self.fail(shape, f"{self.name(param)} must be a literal, not {bound}")
+                    if table:
+                        row(_COMPARISONS[param], bound, comp)
+                        continue
                     on_values(comp, "", f"!COALESCE({v} {_COMPARISONS[param]} {_sparql_term(bound)}, false)")
             elif param in (SH.minLength, SH.maxLength):
                 n = self.integer(shape, param)
+                if table:
+                    if n or param == SH.maxLength:
+                        row("minLength" if param == SH.minLength else "maxLength", n, comp)
+                    continue
                 if param == SH.minLength:
                     if n == 0:
                         continue
@@ -608,6 +651,9 @@ class _Compiler:
                 for n in sorted(g.objects(shape, param), key=str):
                     if self.is_property_shape(n):
                         self.fail(shape, f"sh:node {self.name(n)} is a property shape; sh:node takes a node shape")
+                    if table:
+                        row("node", n, comp)
+                        continue
                     fails = self.failing(n, f"{{ SELECT DISTINCT ?g {v} WHERE {{ {vals.pattern} }} }}", v)
                     if fails is not None:
                         on_values(comp, fails, None)
@@ -680,9 +726,12 @@ class _Compiler:
         flat = [b if isinstance(b, tuple) else (shape, b) for b in self.branches(shape, focus, "?this", nested=False)]
         if not flat:
             return None
-        arms, specs = [], []
+        arms, specs, tables = [], [], {}
         for k, (owner, b) in enumerate(flat):
             specs.append(self.spec(owner, b))
+            if isinstance(b, _Row):
+                tables.setdefault((b.kind, b.focus_pattern, b.focus), []).append((k, b))
+                continue
             proj = [f"({b.focus} AS ?this)" if b.focus != "?this" else "?this"]
             if b.value is not None:
                 proj.append(f"({b.value} AS ?value)")
@@ -691,8 +740,47 @@ class _Compiler:
             if b.path_var is not None:
                 proj.append(f"({b.path_var} AS ?rp)")
             arms.append(f"{{ {{ SELECT ?g {' '.join(proj)} WHERE {{ {b.pattern} }} }} BIND({k} AS ?k) }}")
+        for (kind, focus_pattern, f), rows in tables.items():
+            if kind == "node":  # one table per node shape: its conformance is one subquery
+                for n in sorted({r.param for _, r in rows}, key=str):
+                    arms.append(self.table_arm(kind, focus_pattern, f, [(k, r) for k, r in rows if r.param == n]))
+            else:
+                arms.append(self.table_arm(kind, focus_pattern, f, rows))
         text = "SELECT ?k ?g ?this ?value ?ws ?rp WHERE {\n" + "\n UNION ".join(arms) + "\n}"
         return CompiledQuery(shape, text, tuple(specs))
+
+    def table_arm(self, kind: str, focus_pattern: str, f: str, rows: list) -> str:
+        """One branch for all rows of a kind: VALUES (?k ?tp ?tx) lists each row's index, path and
+        parameter; the condition is the component's, with the parameter as ?tx."""
+        this = "?this" if f == "?this" else f"({f} AS ?this)"
+        value = f"GRAPH ?g {{ {f} ?tp ?tv }}"
+        if kind == "node":  # the value nodes that fail the node shape (one shape per table)
+            table = " ".join(f"({k} {_sparql_term(r.path)})" for k, r in rows)
+            head = f"{focus_pattern} VALUES (?k ?tp) {{ {table} }}"
+            fails = self.failing(rows[0][1].param, f"{{ SELECT DISTINCT ?g ?tv WHERE {{ {head} {value} }} }}", "?tv")
+            if fails is None:
+                return "{ FILTER(false) }"
+            return f"{{ SELECT ?k ?g {this} (?tv AS ?value) WHERE {{ {head} {value} {fails} }} }}"
+        table = " ".join(f"({k} {_sparql_term(r.path)} "
+                         f"{r.param if isinstance(r.param, int) else _sparql_term(r.param)})" for k, r in rows)
+        head = f"{focus_pattern} VALUES (?k ?tp ?tx) {{ {table} }}"
+        if kind in ("minCount", "maxCount"):
+            inner = f"{head} OPTIONAL {{ {value} }}" if kind == "minCount" else f"{head} {value}"
+            op = "<" if kind == "minCount" else ">"
+            return (f"{{ SELECT ?k ?g {this} WHERE {{ {inner} }} GROUP BY ?k ?g {f} ?tx "
+                    f"HAVING (COUNT(DISTINCT ?tv) {op} ?tx) }}")
+        if kind == "datatype":
+            cond = (f"OPTIONAL {{ GRAPH <{ILL_TYPED_GRAPH}> {{ <{_ILL}> <{_LIT}> ?tv }} BIND(true AS ?till) }} "
+                    "FILTER(!(isLiteral(?tv) && DATATYPE(?tv) = ?tx && !BOUND(?till)))")
+        elif kind == "class":
+            cond = f"OPTIONAL {{ GRAPH ?g {{ ?tv {_TYPE_OF} ?tx }} BIND(true AS ?tok) }} FILTER(!BOUND(?tok))"
+        elif kind in (">=", "<=", ">", "<"):
+            cond = f"FILTER(!COALESCE(?tv {kind} ?tx, false))"
+        elif kind == "minLength":
+            cond = "FILTER(isBlank(?tv) || !COALESCE(STRLEN(STR(?tv)) >= ?tx, false))"
+        else:  # maxLength
+            cond = "FILTER(isBlank(?tv) || !COALESCE(STRLEN(STR(?tv)) <= ?tx, false))"
+        return f"{{ SELECT ?k ?g {this} (?tv AS ?value) WHERE {{ {head} {value} {cond} }} }}"
 
 
 def shapes_of(g: Graph) -> list:

@@ -15,6 +15,8 @@ re-run completes.
 
 from __future__ import annotations
 
+import queue
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -109,6 +111,60 @@ def _triples_text(result) -> str:
     if hasattr(result, "ox_triples"):
         return "".join(f"{t} .\n" for t in dict.fromkeys(result.ox_triples()))
     return _nt_lines(result.graph)
+
+
+class ChunkWriter:
+    """Writes chunks of CaseResults to a store from one background thread, in order, while the
+    caller classifies the next chunk (pyoxigraph releases the GIL while RocksDB writes). At most
+    one chunk waits. The first failure stops the writer -- no later chunk is written, so the store
+    holds every chunk before the failed one and nothing after -- and is raised by the next
+    submit() or by close()."""
+
+    def __init__(self, store: ox.Store, flush_every: int = 5):
+        self.store = store
+        self.flush_every = flush_every  # RocksDB memtables to disk every few chunks: memory stays flat
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dorsum-store-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        written = 0
+        while True:
+            results = self._queue.get()
+            if results is None:
+                return
+            if self._error is not None:
+                continue  # after a failure nothing more is written
+            try:
+                write_chunk(self.store, results)
+                written += 1
+                if written % self.flush_every == 0:
+                    self.store.flush()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def submit(self, results) -> None:
+        self._raise()
+        self._queue.put(results)
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread, raise the first failure, flush the store."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+        self.store.flush()
+
+    def abort(self) -> None:
+        """Stop after what is queued (the caller is already handling an error)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
 def _update(store: ox.Store, update: str) -> None:

@@ -35,7 +35,7 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, kb_root):
     from ..classify import Classifier
     from ..runmanifest import add_case, graph_record
     from ..shacl_compile import ShapeCompileError
-    from ..store import StoreError, open_store, store_kb, stored_kb_sha, write_chunk
+    from ..store import ChunkWriter, StoreError, open_store, store_kb, stored_kb_sha
 
     try:
         clf = Classifier(kb_root=kb_root, shacl_engine=shacl_engine)
@@ -49,19 +49,16 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, kb_root):
         raise click.ClickException(str(exc)) from None
     counts = {"classified": 0, "invalid": 0}
     cases: dict | None = {} if manifest else None
-    written = {"chunks": 0}
     start = time.perf_counter()
     pending = []
     console_progress = sys.stderr.isatty()
+    writer = ChunkWriter(store, FLUSH_EVERY_CHUNKS)  # chunk k is written while chunk k+1 is classified
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   disable=not console_progress, transient=True) as progress:
         task = progress.add_task("loading", total=None)
         def flush(batch):
             results = clf.classify_many(batch, view=False)
-            write_chunk(store, results)
-            written["chunks"] += 1
-            if written["chunks"] % FLUSH_EVERY_CHUNKS == 0:
-                store.flush()  # RocksDB memtables to disk: memory stays flat however long the input
+            writer.submit(results)
             for r in results:
                 counts[r.status] += 1
                 if cases is not None:
@@ -71,17 +68,18 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, kb_root):
                             f"{n / max(time.perf_counter() - start, 1e-9):.0f} cases/s")
 
         try:
-            for ci in clf.inputs(inputs):  # streamed: one chunk in memory at a time
+            for ci in clf.inputs(inputs):  # streamed: a few chunks in memory at a time
                 pending.append(ci)
                 if len(pending) >= chunk:
                     flush(pending)
                     pending = []
             flush(pending)
-            store.flush()
+            writer.close()
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
         finally:
-            store = None  # release the store's lock now, even while an error propagates
+            writer.abort()
+            writer = store = None  # release the store's lock now, even while an error propagates
             gc.collect()
     n = counts["classified"] + counts["invalid"]
     elapsed = time.perf_counter() - start
