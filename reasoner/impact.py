@@ -525,3 +525,5 @@ def render_table(report: dict, console) -> None:
                 resp.extend(f"  {_local(x)}" for x in r["statements"])
             table.add_row(ch["field"], escape(before), escape(after), escape("\n".join(resp)) or "-")
         console.print(table)
+    from . import DISCLAIMER
+    console.print(f"\n[italic]{escape(DISCLAIMER)}[/italic]")

@@ -120,6 +120,8 @@ def test_threshold_change_names_cases_fields_and_rules(size_5cm, tmp_path):
     for text in (*SIZE_CHANGED, "ontology/thresholds.ttl", "risk_factors", "red-flag-size-over-3cm",
                  "cases: 52, 3 changed, 49 unchanged"):
         assert text in table, text
+    from reasoner import DISCLAIMER
+    assert " ".join(table.split()).count(" ".join(DISCLAIMER.split())) == 1  # said once, plainly
 
 
 def test_same_knowledge_base_changes_nothing(kb_copy):
