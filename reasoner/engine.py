@@ -87,6 +87,92 @@ class Derivation:
         return self._triples
 
 
+ANY_TYPE = "rdf:type *"
+
+
+class _ReadsAnything(Exception):
+    pass
+
+
+def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
+    """What a query can read of the triples inference adds: the predicate IRIs of its triple
+    patterns, and for rdf:type patterns the class, as (rdf:type, class) (ANY_TYPE when the class is
+    a variable or rdf:type is inside a path); patterns inside GRAPH <g> for a graph inference never
+    writes are left out. None when it could read any triple: a variable predicate, a negated
+    property set, a path that can be empty between two variables (it matches every node), SERVICE,
+    or a query rdflib's SPARQL parser does not read. The engine re-runs a query only when a triple
+    it can read was added since it last ran: otherwise it would find only known triples."""
+    from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # noqa: BLE001 - any parse problem: assume the query reads everything
+        return None
+    keys: set = set()
+
+    def can_be_empty(path) -> bool:
+        if isinstance(path, MulPath):
+            return path.mod in ("*", "?") or can_be_empty(path.path)
+        if isinstance(path, SequencePath):
+            return all(can_be_empty(x) for x in path.args)
+        if isinstance(path, AlternativePath):
+            return any(can_be_empty(x) for x in path.args)
+        if isinstance(path, InvPath):
+            return can_be_empty(path.arg)
+        return False
+
+    def path_iris(path) -> None:
+        if isinstance(path, URIRef):
+            keys.add(ANY_TYPE if path == RDF.type else str(path))
+        elif isinstance(path, MulPath):
+            path_iris(path.path)
+        elif isinstance(path, (SequencePath, AlternativePath)):
+            for x in path.args:
+                path_iris(x)
+        elif isinstance(path, InvPath):
+            path_iris(path.arg)
+        else:  # a negated property set, or a path form this analysis does not know
+            raise _ReadsAnything
+
+    def pattern(s, p, o) -> None:
+        free = (Variable, BNode)
+        if isinstance(p, free):
+            raise _ReadsAnything
+        if isinstance(p, Path):
+            if isinstance(s, free) and isinstance(o, free) and can_be_empty(p):
+                raise _ReadsAnything
+            path_iris(p)
+        elif p == RDF.type:
+            keys.add(ANY_TYPE if isinstance(o, free) else (str(RDF.type), str(o)))
+        else:
+            keys.add(str(p))
+
+    def visit(node) -> None:
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                raise _ReadsAnything
+            if node.name == "Graph" and isinstance(node.get("term"), URIRef) and str(node["term"]) in static_graphs:
+                return
+            if node.name == "BGP":
+                for t in node.get("triples") or ():
+                    pattern(*t)
+            for key, value in node.items():
+                if key != "template":
+                    visit(value)
+        elif isinstance(node, (list, tuple)):
+            for x in node:
+                visit(x)
+
+    try:
+        visit(algebra)
+    except _ReadsAnything:
+        return None
+    return frozenset(keys)
+
+
 class Engine:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
@@ -103,6 +189,8 @@ class Engine:
         self._cases_since_fresh = 0
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
+        static = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
+        self.reads = {q: store_reads(q.text, static) for q in self.queries}
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
         # re-running inference so conclusions get their superclasses too
         self.strata = [0] + sorted({q.stratum for q in self.queries if q.is_rule})
@@ -206,16 +294,21 @@ class Engine:
         inference = [q for q in self.queries if not q.is_rule]
         rdf_type = ox.NamedNode(str(RDF.type))
         last_run: dict = {}  # query -> how many triples had been derived when it last ran
+        latest: dict = {}    # what a triple can be read as (see store_reads) -> derived count after the last such triple
+        type_iri = str(RDF.type)
         for stratum in self.strata:
             batch = inference + [q for q in self.queries if q.is_rule and q.stratum == stratum and stratum > 0]
             for _ in range(MAX_ITERATIONS):
                 iterations += 1
                 added = 0
                 for q in batch:
-                    # nothing derived since this query last ran: it would find only known triples (a
-                    # query reads the store and nothing else), so running it again changes nothing
-                    if last_run.get(q) == len(derived):
-                        continue
+                    # nothing it can read derived since this query last ran: it would find only
+                    # known triples (a query reads the store and nothing else), so it is not re-run
+                    last = last_run.get(q)
+                    if last is not None:
+                        reads = self.reads.get(q)
+                        if last == len(derived) or (reads is not None and all(latest.get(k, 0) <= last for k in reads)):
+                            continue
                     last_run[q] = len(derived)
                     t0 = time.perf_counter() if profile else 0.0
                     try:
@@ -234,7 +327,12 @@ class Engine:
                             generated_by.setdefault(t.subject.value, q.iri)
                     if fresh:
                         store.extend(ox.Quad(t.subject, t.predicate, t.object, self.inferred_graph) for t in fresh)
-                        derived.extend(fresh)
+                        for t in fresh:
+                            derived.append(t)
+                            p = t.predicate.value
+                            latest[p] = len(derived)
+                            if p == type_iri:
+                                latest[(p, t.object.value)] = latest[ANY_TYPE] = len(derived)
                         added += len(fresh)
                     if profile:
                         per_query[q.iri] = per_query.get(q.iri, 0.0) + time.perf_counter() - t0
