@@ -19,7 +19,7 @@ from .intake import CaseInput, read_cases
 from .kb import KnowledgeBase, load_kb
 from .intake import case_iri
 from .provenance import new_result_graph, provenance_triples, result_node_triples
-from .results import ResultView
+from .results import ResultView, TripleIndex
 from .shacl_compile import ox_triples
 from .validate import CaseValidator
 
@@ -120,7 +120,7 @@ class Classifier:
             extra += result_node_triples(ci.iri, "classified", self.kb)
             r = CaseResult(ci.case_id, "classified", {}, ci.source, (triples, converted, derivation, extra))
             if view:
-                r.json = self.view.classified(ci.case_id, ci.iri, r.graph)
+                r.json = self.view.classified(ci.case_id, ci.iri, TripleIndex([*triples, *derivation.triples, *extra]))
             out.append(r)
         return out
 
