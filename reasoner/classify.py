@@ -20,7 +20,7 @@ from .kb import KnowledgeBase, load_kb
 from .intake import case_iri
 from .provenance import new_result_graph, provenance_triples, result_node_triples
 from .results import ResultView, TripleIndex
-from .shacl_compile import ox_triples
+from .terms import ox_triples
 from .validate import CaseValidator
 
 

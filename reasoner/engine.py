@@ -20,6 +20,7 @@ from .errors import DorsumError
 from .kb import KnowledgeBase
 from .namespaces import DORSUM, KB_GRAPH, SPARQL_PREFIXES
 from .owlcompile import compile_defined_classes
+from .terms import to_ox, to_rdflib
 
 CASE_GRAPH = "https://w3id.org/dorsum/graph/case"
 INFERRED_GRAPH = "https://w3id.org/dorsum/graph/inferred"
@@ -29,32 +30,6 @@ FRESH_STORE_EVERY = 200  # cases: about one load chunk (see _fresh_store_if_due)
 
 class FixpointError(DorsumError):
     """The rules kept producing new triples: a rule mints fresh terms on every pass."""
-
-
-def to_ox(term):
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"cannot convert {term!r}")
-
-
-def to_rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"cannot convert {term!r}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +77,7 @@ def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
     property set, a path that can be empty between two variables (it matches every node), SERVICE,
     or a query rdflib's SPARQL parser does not read. The engine re-runs a query only when a triple
     it can read was added since it last ran: otherwise it would find only known triples."""
-    from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Path, SequencePath
+    from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import Variable

@@ -144,7 +144,7 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
     """The PROV-O triples of a case's result graph (rdflib triples, in a fixed order, possibly
     repeated), from the case's triples and its derivation: what build_result_graph adds to the
     case and derived triples."""
-    from .shacl_compile import to_rdflib
+    from .terms import to_rdflib
 
     out: list = []
     add = out.append

@@ -42,7 +42,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import count
 from typing import Iterable, Sequence
-from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -51,6 +50,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from .errors import DorsumError
 from .namespaces import PREFIXES, SH
+from .terms import ox_triples, to_ox, to_rdflib
 
 GRAPH_BASE = "urn:x-dorsum-shacl:graph:"           # data graph i is <urn:x-dorsum-shacl:graph:i>
 GRAPHS_GRAPH = "urn:x-dorsum-shacl:graphs"         # lists the data graphs (for sh:targetNode)
@@ -92,53 +92,10 @@ _TYPE_OF = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org
 
 # ---------------------------------------------------------------- terms
 
-_NOT_AN_IRI = "urn:x-dorsum-shacl:not-an-iri:"
-
-
-def _named(iri: str) -> ox.NamedNode:
-    """An IRI as Oxigraph holds it; a string rdflib accepted as an IRI but Oxigraph refuses (a
-    JSON value with '<' or a space where a slug belongs, a datatype "") gets a stand-in IRI that
-    to_rdflib turns back."""
-    try:
-        return ox.NamedNode(iri)
-    except ValueError:
-        return ox.NamedNode(_NOT_AN_IRI + quote(iri, safe=""))
-
-
-def to_ox(term):
-    if isinstance(term, URIRef):
-        return _named(term)
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=_named(term.datatype))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"cannot convert {term!r}")
-
-
-def to_rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        iri = term.value
-        return URIRef(unquote(iri[len(_NOT_AN_IRI):]) if iri.startswith(_NOT_AN_IRI) else iri)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=to_rdflib(term.datatype))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"cannot convert {term!r}")
-
-
 _PY_TYPES = {XSD.string: str, RDF.langString: str, XSD.integer: int, XSD.float: float, XSD.decimal: Decimal,
              XSD.boolean: bool, XSD.date: date, XSD.time: time, XSD.dateTime: datetime}
 
 
-def ox_triples(triples: Iterable) -> list:
-    """rdflib triples -> pyoxigraph Triples."""
-    return [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples]
 
 
 def ill_typed(lit: Literal) -> bool:

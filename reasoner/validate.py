@@ -23,7 +23,8 @@ from .context import CaseContext
 from .errors import DorsumError
 from .intake import CaseInput, error
 from .namespaces import SH
-from .shacl_compile import compile_shapes, to_ox
+from .shacl_compile import compile_shapes
+from .terms import to_ox
 
 ENGINES = ("compiled", "pyshacl")
 NO_MESSAGE = "does not conform to the case shapes"

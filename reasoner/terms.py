@@ -1,0 +1,56 @@
+"""Terms between rdflib and pyoxigraph: one conversion for intake, validation, the engine,
+provenance and the store, so a term read by one step is the same term in the next.
+
+A string rdflib accepted as an IRI but Oxigraph refuses (a JSON value with '<' or a space where a
+slug belongs, a datatype "") gets a stand-in IRI that to_rdflib turns back, so such a case reaches
+the shapes and is reported instead of failing the conversion.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+
+_NOT_AN_IRI = "urn:x-dorsum-shacl:not-an-iri:"
+
+
+def _named(iri: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        return ox.NamedNode(_NOT_AN_IRI + quote(iri, safe=""))
+
+
+def to_ox(term):
+    if isinstance(term, URIRef):
+        return _named(term)
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=_named(term.datatype))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        iri = term.value
+        return URIRef(unquote(iri[len(_NOT_AN_IRI):]) if iri.startswith(_NOT_AN_IRI) else iri)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=to_rdflib(term.datatype))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def ox_triples(triples: Iterable) -> list:
+    """rdflib triples -> pyoxigraph Triples."""
+    return [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples]
