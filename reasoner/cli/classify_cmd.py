@@ -75,7 +75,7 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
     the RDF output or None for JSON). With `cases`, record each case's hash and conclusions there."""
     from ..canonical import canonical_nquads, canonical_sha256
     from ..results import dumps
-    from ..runmanifest import add_case, case_record
+    from ..runmanifest import add_case, case_record, sha256_text
     from ..serialize import graph_text, merge
     from rdflib import Graph
 
@@ -109,11 +109,6 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
     # the canonical form of the document as written (a reader parses the text, not our graph:
     # Turtle writes the decimal "14" as 14.0, the same value with another lexical form)
     return invalid, canonical_sha256(Graph().parse(data=text, format="json-ld" if fmt == "jsonld" else fmt))
-
-
-def sha256_text(text: str) -> str:
-    import hashlib
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @main.command("classify")
