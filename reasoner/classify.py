@@ -127,6 +127,18 @@ class Classifier:
     def inputs(self, paths: Iterable[str | Path]) -> Iterator[CaseInput]:
         return read_cases(paths, self.kb.paths.context)
 
+    def classify_chunks(self, paths: Iterable[str | Path], size: int, view: bool = True) -> Iterator[list[CaseResult]]:
+        """The inputs streamed in chunks of `size` cases, each classified in one engine run: one
+        chunk is in memory at a time however long the input."""
+        pending: list[CaseInput] = []
+        for ci in self.inputs(paths):
+            pending.append(ci)
+            if len(pending) >= size:
+                yield self.classify_many(pending, view=view)
+                pending = []
+        if pending:
+            yield self.classify_many(pending, view=view)
+
     def classify_paths(self, paths: Iterable[str | Path]) -> Iterator[CaseResult]:
         for ci in self.inputs(paths):
             yield self.classify_input(ci)

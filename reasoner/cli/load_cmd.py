@@ -50,14 +50,12 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, kb_root):
     counts = {"classified": 0, "invalid": 0}
     cases: dict | None = {} if manifest else None
     start = time.perf_counter()
-    pending = []
     console_progress = sys.stderr.isatty()
     writer = ChunkWriter(store, FLUSH_EVERY_CHUNKS)  # chunk k is written while chunk k+1 is classified
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   disable=not console_progress, transient=True) as progress:
         task = progress.add_task("loading", total=None)
-        def flush(batch):
-            results = clf.classify_many(batch, view=False)
+        def record(results):
             writer.submit(results)
             for r in results:
                 counts[r.status] += 1
@@ -68,12 +66,8 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, kb_root):
                             f"{n / max(time.perf_counter() - start, 1e-9):.0f} cases/s")
 
         try:
-            for ci in clf.inputs(inputs):  # streamed: a few chunks in memory at a time
-                pending.append(ci)
-                if len(pending) >= chunk:
-                    flush(pending)
-                    pending = []
-            flush(pending)
+            for results in clf.classify_chunks(inputs, chunk, view=False):  # streamed: a few chunks in memory at a time
+                record(results)
             writer.close()
         except StoreError as exc:
             raise click.ClickException(str(exc)) from None
@@ -99,17 +93,7 @@ def load_digest(clf, inputs, options: dict) -> tuple[str, None, dict]:
     from ..runmanifest import add_case, graph_record, load_output
 
     cases: dict = {}
-    pending = []
-    chunk = int(options.get("chunk", 200))
-
-    def flush(batch):
-        for r in clf.classify_many(batch, view=False):
+    for results in clf.classify_chunks(inputs, int(options.get("chunk", 200)), view=False):
+        for r in results:
             add_case(cases, r.case_id, graph_record(r))
-
-    for ci in clf.inputs(inputs):
-        pending.append(ci)
-        if len(pending) >= chunk:
-            flush(pending)
-            pending = []
-    flush(pending)
     return load_output(clf.kb, cases)["sha256"], None, cases
