@@ -20,7 +20,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
 from .errors import DorsumError
-from .namespaces import DORSUM
+from .namespaces import DORSUM, SH
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 DT = Namespace("https://w3id.org/dorsum/test#")
@@ -115,11 +115,11 @@ def read_manifest(path: str | Path, anchor: str | Path | None = None) -> list[En
     return out
 
 
-def unincluded_manifests(root_manifest: str | Path, anchor: str | Path | None = None) -> list[Path]:
+def unincluded_manifests(root_manifest: str | Path, entries: list[Entry], anchor: str | Path | None = None) -> list[Path]:
     """Manifest files beside the root manifest (or below its directory) that it never reaches
-    through mf:include: their entries would silently never run."""
+    through mf:include (`entries`: what reading it gave): their entries would silently never run."""
     root_manifest = Path(root_manifest)
-    reached = {e.manifest.resolve() for e in read_manifest(root_manifest, anchor)} | {root_manifest.resolve()}
+    reached = {e.manifest.resolve() for e in entries} | {root_manifest.resolve()}
     out = []
     for p in sorted(root_manifest.resolve().parent.rglob("*.ttl")):
         if p.resolve() in reached:
@@ -150,16 +150,13 @@ def _entry(g: Graph, e, manifest: Path, anchor: Path) -> Entry:
     )
 
 
-def manifest_graph(path: str | Path, anchor: str | Path | None = None) -> Graph:
-    """The union of the manifest files (for validating them with shapes/test-manifest.ttl)."""
-    entries = read_manifest(path, anchor)
-    g = Graph()
-    for gr in {id(e.graph): e.graph for e in entries}.values():
-        g += gr
-    return g
-
-
 def validate_manifest(path, kb, anchor=None) -> list[str]:
+    """Messages for every entry of the manifest (and those it includes) that breaks
+    shapes/test-manifest.ttl."""
+    return validate_entries(read_manifest(path, anchor), kb)
+
+
+def validate_entries(entries: list[Entry], kb) -> list[str]:
     """Messages for every entry that breaks shapes/test-manifest.ttl (expected values must be the
     knowledge base's individuals, so a typo never silently passes)."""
     from pyshacl import validate
@@ -167,12 +164,13 @@ def validate_manifest(path, kb, anchor=None) -> list[str]:
     shapes = kb.paths.shapes / "test-manifest.ttl"
     if not shapes.exists():
         return []
-    data = manifest_graph(path, anchor)
+    data = Graph()
+    for g in {id(e.graph): e.graph for e in entries}.values():  # the union of the manifest files read
+        data += g
     data += kb.graph
     conforms, results, _ = validate(data, shacl_graph=Graph().parse(shapes), inference="none", allow_warnings=True)
     if conforms:
         return []
-    SH = Namespace("http://www.w3.org/ns/shacl#")
     msgs = set()
     for r in results.subjects(RDF.type, SH.ValidationResult):
         focus, value = results.value(r, SH.focusNode), results.value(r, SH.value)

@@ -26,7 +26,7 @@ def test_rules_cmd(manifests, select, fmt, earl, kb_root):
     shapes/test-manifest.ttl."""
     from ..classify import Classifier
     from ..manifests import (ManifestError, anchor_for, earl_report, read_manifest, run, unincluded_manifests,
-                             validate_manifest)
+                             validate_entries)
     from ..serialize import bind_prefixes, graph_text
 
     clf = Classifier(kb_root=kb_root)
@@ -35,13 +35,13 @@ def test_rules_cmd(manifests, select, fmt, earl, kb_root):
     entries = []
     try:
         for m in paths:
-            anchor = anchor_for(m, root)
-            problems = validate_manifest(m, clf.kb, anchor)
+            read = read_manifest(m, anchor_for(m, root))
+            problems = validate_entries(read, clf.kb)
             if problems:
                 raise ManifestError(f"{m} breaks shapes/test-manifest.ttl:\n  " + "\n  ".join(problems))
-            entries += read_manifest(m, anchor)
+            entries += read
         if not manifests:
-            lost = unincluded_manifests(paths[0], anchor_for(paths[0], root))
+            lost = unincluded_manifests(paths[0], entries, anchor_for(paths[0], root))
             if lost:
                 raise ManifestError("manifest files not included by manifest.ttl (their entries would never run; "
                                     "add them to its mf:include list): " + ", ".join(str(p) for p in lost))
