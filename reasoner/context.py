@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 CONTEXT_IRI = "https://w3id.org/dorsum/context/case.jsonld"
@@ -18,6 +18,13 @@ class CaseContext:
     context: dict                 # the "@context" object
     terms: frozenset[str]         # every key the flat form may use, at any level
     vocab_prefixes: tuple[str, ...]  # value prefixes of enumerated keys, longest first
+
+    @cached_property
+    def compiled_terms(self):
+        """The context compiled for the fast flat-form reader (reasoner/flatjson.py), or None when
+        it uses JSON-LD the fast reader does not know (then every case takes the JSON-LD path)."""
+        from .flatjson import compile_context
+        return compile_context(self.context)
 
     def slug(self, iri: str) -> str:
         """The slug a user wrote for an enumerated value IRI (e.g. ...depth-deep -> deep)."""

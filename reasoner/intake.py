@@ -23,7 +23,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 
 from .context import CONTEXT_IRI, CaseContext, load_context
-from .flatjson import case_graph, compile_context
+from .flatjson import case_graph
 from .namespaces import CASE_BASE, DORSUM
 
 JSON_SUFFIXES = {".json"}
@@ -129,24 +129,12 @@ def flat_case(obj, source: str, ctx: CaseContext) -> CaseInput:
     if errs:
         return CaseInput(case_id, source, errors=errs)
     iri = case_iri(case_id)
-    terms = _compiled_terms(ctx)
+    terms = ctx.compiled_terms
     if terms is not None:
         fast = case_graph(obj, iri, terms)
         if fast is not None:
             return CaseInput(case_id, source, iri, fast)
     return jsonld_case(obj, case_id, source, iri, ctx)
-
-
-_COMPILED: dict[int, tuple] = {}
-
-
-def _compiled_terms(ctx: CaseContext):
-    """The context compiled for the fast reader, once per loaded context."""
-    hit = _COMPILED.get(id(ctx))
-    if hit is None or hit[0] is not ctx:
-        hit = (ctx, compile_context(ctx.context))
-        _COMPILED[id(ctx)] = hit
-    return hit[1]
 
 
 def jsonld_case(obj: dict, case_id: str, source: str, iri: str, ctx: CaseContext) -> CaseInput:
