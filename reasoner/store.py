@@ -7,10 +7,15 @@ Graph IRI scheme (documented in the README):
                            holding the case's input, everything inferred, the PROV-O provenance and
                            the result node (status, errors, knowledge-base version and hash).
 
-Writes go in chunks, each one SPARQL update (one transaction): every case of the chunk has its old
-graph dropped and its new graph inserted together, so a case is always either fully stored or
-absent, re-loading a case id replaces it, and an interrupted load leaves a consistent store that a
-re-run completes.
+Writes go in chunks, each one atomic write, so a case is always either fully stored or absent,
+re-loading a case id replaces it, and an interrupted load leaves a consistent store that a re-run
+completes:
+- a chunk whose cases are all new to the store goes through Oxigraph's bulk loader: it writes the
+  chunk's sorted index files (SSTs) and RocksDB ingests them all in one IngestExternalFiles call,
+  which is atomic across the store's indexes (all files are ingested, or after a crash none is).
+  It is about twice as fast as a transaction, writes no write-ahead log, and runs without the GIL;
+- a chunk with a case already stored is one SPARQL update (one transaction) that drops the old
+  graphs and inserts the new ones together, so a reader never sees a re-loaded case absent.
 """
 
 from __future__ import annotations
@@ -86,23 +91,47 @@ def stored_kb_sha(store: ox.Store) -> str | None:
 
 
 def write_chunk(store: ox.Store, results) -> None:
-    """Replace the graphs of a chunk of CaseResults in one transaction (one SPARQL update: the
-    graphs already stored are dropped, the new ones inserted)."""
+    """Store the graphs of a chunk of CaseResults in one atomic write (see the module docstring):
+    the bulk loader when every case is new, else one SPARQL update that drops the graphs already
+    stored and inserts the new ones."""
     if not results:
         return
     latest = {}
     for r in results:  # the same id twice in one chunk: the later case wins, as in a later chunk
         latest[r.case_id] = r
     results = list(latest.values())
-    drops = []
-    inserts = []
-    for r in results:
-        g_iri = case_graph_iri(r.case_id)
-        if store.contains_named_graph(ox.NamedNode(g_iri)):
-            drops.append(f"DROP SILENT GRAPH <{g_iri}> ;\n")
-        inserts.append(f"GRAPH <{g_iri}> {{\n{_triples_text(r)}}}")
+    stored = [r for r in results if store.contains_named_graph(ox.NamedNode(case_graph_iri(r.case_id)))]
+    if not stored:
+        _bulk_write(store, results)
+        return
+    drops = [f"DROP SILENT GRAPH <{case_graph_iri(r.case_id)}> ;\n" for r in stored]
+    inserts = [f"GRAPH <{case_graph_iri(r.case_id)}> {{\n{_triples_text(r)}}}" for r in results]
     update = "".join(drops) + "INSERT DATA {\n" + "\n".join(inserts) + "\n}"
     _update(store, update)
+
+
+def _bulk_write(store: ox.Store, results) -> None:
+    """New cases, as N-Quads, through the bulk loader (one atomic ingestion). Blank nodes get fresh
+    labels per chunk, as INSERT DATA gives them, so two loads never share one."""
+    fresh: dict = {}
+
+    def node(term):
+        if isinstance(term, ox.BlankNode):
+            return fresh.setdefault(term, ox.BlankNode())
+        return term
+
+    lines = []
+    for r in results:
+        g = f" <{case_graph_iri(r.case_id)}> .\n"
+        for t in dict.fromkeys(r.ox_triples()):
+            if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+                t = ox.Triple(node(t.subject), t.predicate, node(t.object))
+            lines.append(f"{t}{g}")
+    try:
+        store.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    except OSError as exc:
+        raise StoreError(f"writing to the store failed: {exc}. Stored cases are unchanged (the write was "
+                         "one atomic ingestion); free space or fix permissions and re-run the load.") from exc
 
 
 def _triples_text(result) -> str:

@@ -47,22 +47,27 @@ def test_second_writer_gets_store_is_locked(small, tmp_path):
 def test_failing_disk_stops_the_load_and_keeps_stored_cases(small, tmp_path, monkeypatch):
     store = tmp_path / "store"
     assert load(small, store).exit_code == 0
-    import pyoxigraph
     import reasoner.store as st
 
-    real_update = pyoxigraph.Store.update
     calls = {"n": 0}
 
     class FailingStore:
-        """Wraps the real store; its second chunk write fails as a full disk would."""
+        """Wraps the real store; its second chunk write fails as a full disk would, whichever way
+        the chunk is written (a transaction, or the bulk loader for new cases)."""
         def __init__(self, inner):
             self.inner = inner
 
-        def update(self, text):
+        def _write(self, method, *args, **kwargs):
             calls["n"] += 1
             if calls["n"] >= 2:  # the KB is already stored (same hash): chunk 1 commits, chunk 2 fails
                 raise OSError(28, "No space left on device")
-            return real_update(self.inner, text)
+            return getattr(self.inner, method)(*args, **kwargs)
+
+        def update(self, *args, **kwargs):
+            return self._write("update", *args, **kwargs)
+
+        def bulk_load(self, *args, **kwargs):
+            return self._write("bulk_load", *args, **kwargs)
 
         def __getattr__(self, name):
             return getattr(self.inner, name)
