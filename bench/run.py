@@ -124,7 +124,7 @@ def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:
         derivations = clf.engine.derive_batch([(ci.iri, p[0]) for ci, p in valid], converted=[p[1] for _, p in valid])
         t3 = time.perf_counter()
         for ci, p in valid:
-            C.provenance_triples(ci.iri, p[0], derivations[ci.iri], clf.kb, clf.ctx, self_contained=False)
+            C.provenance_triples(ci.iri, p[1], derivations[ci.iri], clf.kb, clf.ctx, self_contained=False)
         t4 = time.perf_counter()
         results = clf.classify_many(b, view=False)  # the same work once more, to write it
         t5 = time.perf_counter()

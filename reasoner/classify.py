@@ -20,7 +20,7 @@ from .kb import KnowledgeBase, load_kb
 from .intake import case_iri
 from .provenance import new_result_graph, provenance_triples, result_node_triples
 from .results import ResultView, TripleIndex
-from .terms import ox_triples
+from .terms import ox_triples, rdflib_triples
 from .validate import CaseValidator
 
 
@@ -31,7 +31,7 @@ class CaseResult:
     json: dict
     source: str
     # what the result graph is made of: the case's triples (rdflib and pyoxigraph), its Derivation
-    # (None for an invalid case) and the further rdflib triples (provenance, the result node)
+    # (None for an invalid case) and the further pyoxigraph Triples (provenance, the result node)
     parts: tuple = ((), (), None, ())
     _graph: Graph | None = field(default=None, repr=False)
 
@@ -48,7 +48,7 @@ class CaseResult:
             g += case_triples
             if derivation is not None:
                 g += derivation.triples
-            g += extra
+            g += rdflib_triples(extra)
             self._graph = g
         return self._graph
 
@@ -56,7 +56,7 @@ class CaseResult:
         """The result graph's triples as pyoxigraph Triples (possibly repeated), without building
         the rdflib graph: what a store writes."""
         _case_triples, case_ox, derivation, extra = self.parts
-        return list(case_ox) + (list(derivation.ox_triples) if derivation is not None else []) + ox_triples(extra)
+        return list(case_ox) + (list(derivation.ox_triples) if derivation is not None else []) + list(extra)
 
 
 class Classifier:
@@ -116,11 +116,12 @@ class Classifier:
                 continue
             triples, converted = p
             derivation = derivations[ci.iri]
-            extra = provenance_triples(ci.iri, triples, derivation, self.kb, self.ctx, self_contained=view)
+            extra = provenance_triples(ci.iri, converted, derivation, self.kb, self.ctx, self_contained=view)
             extra += result_node_triples(ci.iri, "classified", self.kb)
             r = CaseResult(ci.case_id, "classified", {}, ci.source, (triples, converted, derivation, extra))
             if view:
-                r.json = self.view.classified(ci.case_id, ci.iri, TripleIndex([*triples, *derivation.triples, *extra]))
+                r.json = self.view.classified(ci.case_id, ci.iri,
+                                              TripleIndex([*triples, *derivation.triples, *rdflib_triples(extra)]))
             out.append(r)
         return out
 

@@ -8,9 +8,9 @@ copied in (unless self_contained is False, as in the store, where the knowledge-
 them once), so a result graph stands on its own. No blank nodes, no timestamps: the same case and
 knowledge base always give the same graph.
 
-The provenance is built as a list of triples from the case's triples and the derivation (no
-rdflib Graph per case): a store takes them with the case and derived triples as they are; a
-Graph is built only where one is read (the JSON view, Turtle output).
+The provenance is built as a list of pyoxigraph Triples from the case's triples and the derivation
+(no rdflib Graph, no rdflib term per case): a store writes them as they are; they are converted to
+rdflib only where a Graph is read (the JSON view, Turtle output).
 """
 
 from __future__ import annotations
@@ -19,45 +19,65 @@ import json
 import weakref
 from decimal import Decimal
 
-from rdflib import Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from .namespaces import DORSUM, PROV
+from .terms import ox_triples, rdflib_triples, to_ox, to_rdflib
 
 SOURCE_RELATIONS = (DCTERMS.source, DORSUM.confirmedBy, DORSUM.refinedBy, DORSUM.conflictsWith)
 
 
-def show_value(v, kb_graph: Graph, ctx) -> str:
-    """A value as the user wrote it: slugs for concepts, JSON numbers and booleans, lists in brackets."""
-    return _show(v, _lookups(kb_graph).notation, ctx)
+_XSD = str(XSD)
+_INTEGERS = {_XSD + n for n in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                                "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+                                "unsignedShort", "unsignedByte")}
+_DECIMAL, _FLOATS, _BOOLEAN = _XSD + "decimal", {_XSD + "double", _XSD + "float"}, _XSD + "boolean"
+
+
+def _number(lit: ox.Literal):
+    """The Python number of a numeric literal (as rdflib's toPython reads it), else None."""
+    dt = lit.datatype.value
+    try:
+        if dt in _INTEGERS:
+            return int(lit.value)
+        if dt == _DECIMAL:
+            return Decimal(lit.value)
+        if dt in _FLOATS:
+            return float(lit.value)
+    except (ValueError, ArithmeticError):
+        return None
+    return None
 
 
 def _show(v, notation: dict, ctx) -> str:
+    """A value as the user wrote it: slugs for concepts, JSON numbers and booleans, lists in brackets."""
     if isinstance(v, list):
         return "[" + ", ".join(_show(x, notation, ctx) for x in v) + "]"
-    if isinstance(v, URIRef):
+    if isinstance(v, ox.NamedNode):
         n = notation.get(v)
-        return str(n) if n is not None else ctx.slug(str(v))
-    if isinstance(v, Literal):
-        if v.datatype == XSD.boolean:
-            return "true" if v.toPython() else "false"
-        py = v.toPython()
-        if isinstance(py, (int, float, Decimal)) and not isinstance(py, bool):
+        return n if n is not None else ctx.slug(to_rdflib(v))
+    if isinstance(v, ox.Literal):
+        if v.datatype.value == _BOOLEAN and v.value in ("true", "false", "1", "0"):
+            return "true" if v.value in ("true", "1") else "false"
+        py = _number(v)
+        if py is not None:
             return json.dumps(int(py) if py == int(py) else float(py))
-    return str(v)
+    return v.value
 
 
 class _Lookups:
-    """What provenance reads from the knowledge-base graph, read once per graph (Graph.value
-    picks the first object the graph yields; so does setdefault here)."""
+    """What provenance reads from the knowledge-base graph, read once per graph and keyed by
+    pyoxigraph term (Graph.value picks the first object the graph yields; so does setdefault)."""
 
     def __init__(self, kb_graph: Graph):
         self.notation: dict = {}
         for s, o in kb_graph.subject_objects(SKOS.notation):
-            self.notation.setdefault(s, o)
+            self.notation.setdefault(to_ox(s), str(o))
         self.json_path: dict = {}
         for s, o in kb_graph.subject_objects(DORSUM.jsonPath):
-            self.json_path.setdefault(s, o)
+            self.json_path.setdefault(to_ox(s), str(o))
 
 
 _LOOKUPS: "weakref.WeakKeyDictionary[Graph, _Lookups]" = weakref.WeakKeyDictionary()
@@ -70,18 +90,21 @@ def _lookups(kb_graph: Graph) -> _Lookups:
     return found
 
 
-def finding_values(case_graph: Graph, prop: URIRef) -> list:
-    """The values the case gives for an input property (list members for an RDF list)."""
-    return _finding_values(_Index(case_graph), prop)
+def _ox(term) -> ox.NamedNode:
+    return to_ox(term)
+
+
+_FIRST, _REST, _NIL = _ox(RDF.first), _ox(RDF.rest), _ox(RDF.nil)
 
 
 class _Index:
-    """The lookups provenance needs over a few triples, without an rdflib Graph."""
+    """The lookups provenance needs over a case's few pyoxigraph triples."""
 
     def __init__(self, triples):
         self.by_p: dict = {}
         self.sp: dict = {}
-        for s, p, o in triples:
+        for t in triples:
+            s, p, o = t.subject, t.predicate, t.object
             self.by_p.setdefault(p, []).append((s, o))
             self.sp.setdefault((s, p), []).append(o)
 
@@ -93,126 +116,131 @@ class _Index:
         """Members of an RDF list, as rdflib's Graph.items / Collection reads them."""
         out, chain = [], {lst}
         while lst:
-            item = self.value(lst, RDF.first)
+            item = self.value(lst, _FIRST)
             if item is not None:
                 out.append(item)
-            lst = self.value(lst, RDF.rest)
+            lst = self.value(lst, _REST)
             if lst in chain:
                 raise ValueError("List contains a recursive rdf:rest reference")
             chain.add(lst)
         return out
 
 
-def _finding_values(case: _Index, prop: URIRef) -> list:
+def _finding_values(case: _Index, prop) -> list:
+    """The values the case gives for an input property (list members for an RDF list), in the
+    order of their text (as rdflib's str of a term reads)."""
     values = []
-    for s, o in sorted(set(case.by_p.get(prop, ())), key=lambda so: (str(so[0]), str(so[1]))):
-        if prop == DORSUM.skinMarkers or (o, RDF.first) in case.sp or o == RDF.nil:
+    for s, o in sorted(set(case.by_p.get(prop, ())), key=lambda so: (so[0].value, so[1].value)):
+        if prop == _SKIN_MARKERS or (o, _FIRST) in case.sp or o == _NIL:
             values.append(case.items(o))
         else:
             values.append(o)
     return values
 
 
-def input_findings(case_iri: str, case_graph: Graph, kb_graph: Graph, prop: URIRef) -> list[tuple[URIRef, str, list]]:
+def _input_findings(case_iri: str, case: _Index, lookups: _Lookups, prop) -> list:
     """(finding IRI, JSON path, values) for one property the case gives, else []."""
-    return _input_findings(case_iri, _Index(case_graph), kb_graph, prop)
-
-
-def _input_findings(case_iri: str, case: _Index, kb_graph: Graph, prop: URIRef) -> list:
-    path = _lookups(kb_graph).json_path.get(prop)
+    path = lookups.json_path.get(prop)
     if path is None:
         return []
     values = _finding_values(case, prop)
     if not values:
         return []
-    return [(URIRef(f"{case_iri}/finding/{path}"), str(path), values)]
+    return [(_ox(URIRef(f"{case_iri}/finding/{path}")), path, values)]
 
 
-_DERIVED_FROM, _BECAUSE_OF = str(PROV.wasDerivedFrom), str(DORSUM.becauseOf)
-# the terms provenance writes, made once (a Namespace attribute builds a new URIRef on every access)
-_TYPE, _LABEL = RDF.type, RDFS.label
-_ENTITY, _ACTIVITY, _ASSOCIATION, _AGENT_T = PROV.Entity, PROV.Activity, PROV.Association, PROV.SoftwareAgent
-_GENERATED_BY, _ATTRIBUTED_TO, _ASSOCIATED_WITH = PROV.wasGeneratedBy, PROV.wasAttributedTo, PROV.wasAssociatedWith
-_QUALIFIED, _AGENT, _PLAN, _USED, _DERIVED, _VALUE = (PROV.qualifiedAssociation, PROV.agent, PROV.hadPlan, PROV.used,
-                                                      PROV.wasDerivedFrom, PROV.value)
-_ENGINE, _BECAUSE, _FINDING, _FINDING_PATH, _ABOUT = (DORSUM.engine, DORSUM.becauseOf, DORSUM.InputFinding,
-                                                      DORSUM.findingPath, DORSUM.aboutCase)
-_ENGINE_LABEL = Literal("dorsum reasoner", lang="en")
+# the terms provenance writes, made once
+_TYPE, _LABEL = _ox(RDF.type), _ox(RDFS.label)
+_ENTITY, _ACTIVITY, _ASSOCIATION, _AGENT_T = (_ox(PROV.Entity), _ox(PROV.Activity), _ox(PROV.Association),
+                                              _ox(PROV.SoftwareAgent))
+_GENERATED_BY, _ATTRIBUTED_TO, _ASSOCIATED_WITH = (_ox(PROV.wasGeneratedBy), _ox(PROV.wasAttributedTo),
+                                                   _ox(PROV.wasAssociatedWith))
+_QUALIFIED, _AGENT, _PLAN, _USED, _DERIVED, _VALUE = (_ox(PROV.qualifiedAssociation), _ox(PROV.agent),
+                                                      _ox(PROV.hadPlan), _ox(PROV.used), _ox(PROV.wasDerivedFrom),
+                                                      _ox(PROV.value))
+_ENGINE, _BECAUSE, _FINDING, _FINDING_PATH, _ABOUT = (_ox(DORSUM.engine), _ox(DORSUM.becauseOf),
+                                                      _ox(DORSUM.InputFinding), _ox(DORSUM.findingPath),
+                                                      _ox(DORSUM.aboutCase))
+_SKIN_MARKERS = _ox(DORSUM.skinMarkers)
+_ENGINE_LABEL = ox.Literal("dorsum reasoner", language="en")
 
 
 def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, self_contained: bool = True) -> list:
-    """The PROV-O triples of a case's result graph (rdflib triples, in a fixed order, possibly
-    repeated), from the case's triples and its derivation: what build_result_graph adds to the
-    case and derived triples."""
-    from .terms import to_rdflib
-
+    """The PROV-O triples of a case's result graph (pyoxigraph Triples, in a fixed order, possibly
+    repeated), from the case's triples (pyoxigraph Triples) and its derivation: what a result graph
+    adds to the case and derived triples. Built in Oxigraph terms, as a store writes them; the
+    JSON view and the rdflib graph convert them (terms.rdflib_triples)."""
     out: list = []
-    add = out.append
-    case = URIRef(case_iri)
+    T = ox.Triple
+
+    def add(s, p, o):
+        out.append(T(s, p, o))
+
+    case = _ox(URIRef(case_iri))
     case_index = _Index(case_triples)
     # the premises and findings the rules named: (c, wasDerivedFrom|becauseOf, x) in the input or derived
     named: dict = {}
-    for s, p, o in case_triples:
+    for t in (*case_triples, *derivation.ox_triples):
+        p = t.predicate
         if p == _DERIVED or p == _BECAUSE:
-            named.setdefault((s, p), set()).add(o)
-    for t in derivation.ox_triples:
-        pv = t.predicate.value
-        if pv == _DERIVED_FROM or pv == _BECAUSE_OF:
-            named.setdefault((to_rdflib(t.subject), _DERIVED if pv == _DERIVED_FROM else _BECAUSE), set()).add(to_rdflib(t.object))
+            named.setdefault((t.subject, p), set()).add(t.object)
     kb_graph = kb.graph
-    notation = _lookups(kb_graph).notation
+    lookups = _lookups(kb_graph)
+    notation = lookups.notation
     engine = _ENGINE
-    add((engine, _TYPE, _AGENT_T))
-    add((engine, _LABEL, _ENGINE_LABEL))
+    add(engine, _TYPE, _AGENT_T)
+    add(engine, _LABEL, _ENGINE_LABEL)
     rules_used = set()
     for c_str, rule_str in sorted(derivation.generated_by.items()):
-        c, rule = URIRef(c_str), URIRef(rule_str)
-        rules_used.add(rule)
-        act = URIRef(c_str + "/activity")
-        assoc = URIRef(c_str + "/activity/association")
-        add((c, _TYPE, _ENTITY))
-        add((c, _GENERATED_BY, act))
-        add((c, _ATTRIBUTED_TO, engine))
-        add((act, _TYPE, _ACTIVITY))
-        add((act, _ASSOCIATED_WITH, engine))
-        add((act, _QUALIFIED, assoc))
-        add((assoc, _TYPE, _ASSOCIATION))
-        add((assoc, _AGENT, engine))
-        add((assoc, _PLAN, rule))
-        for premise in sorted(named.get((c, _DERIVED), ()), key=str):
-            add((act, _USED, premise))
-        for prop in sorted(named.get((c, _BECAUSE), ()), key=str):
-            for f_iri, path, values in _input_findings(case_iri, case_index, kb_graph, prop):
-                add((f_iri, _TYPE, _FINDING))
-                add((f_iri, _TYPE, _ENTITY))
-                add((f_iri, _FINDING_PATH, Literal(path)))
-                add((f_iri, _ABOUT, case))
+        c, rule = ox.NamedNode(c_str), ox.NamedNode(rule_str)
+        rules_used.add(rule_str)
+        act = ox.NamedNode(c_str + "/activity")
+        assoc = ox.NamedNode(c_str + "/activity/association")
+        add(c, _TYPE, _ENTITY)
+        add(c, _GENERATED_BY, act)
+        add(c, _ATTRIBUTED_TO, engine)
+        add(act, _TYPE, _ACTIVITY)
+        add(act, _ASSOCIATED_WITH, engine)
+        add(act, _QUALIFIED, assoc)
+        add(assoc, _TYPE, _ASSOCIATION)
+        add(assoc, _AGENT, engine)
+        add(assoc, _PLAN, rule)
+        for premise in sorted(named.get((c, _DERIVED), ()), key=lambda x: x.value):
+            add(act, _USED, premise)
+        for prop in sorted(named.get((c, _BECAUSE), ()), key=lambda x: x.value):
+            for f_iri, path, values in _input_findings(case_iri, case_index, lookups, prop):
+                add(f_iri, _TYPE, _FINDING)
+                add(f_iri, _TYPE, _ENTITY)
+                add(f_iri, _FINDING_PATH, ox.Literal(path))
+                add(f_iri, _ABOUT, case)
                 shown = ", ".join(_show(v, notation, ctx) for v in values)
-                add((f_iri, _LABEL, Literal(f"{path} = {shown}")))
+                add(f_iri, _LABEL, ox.Literal(f"{path} = {shown}"))
                 for v in values:
                     for item in (v if isinstance(v, list) else [v]):
-                        add((f_iri, _VALUE, item))
-                add((act, _USED, f_iri))
-                add((c, _DERIVED, f_iri))
+                        add(f_iri, _VALUE, item)
+                add(act, _USED, f_iri)
+                add(c, _DERIVED, f_iri)
     if not self_contained:  # in the store, rules, statements and references live in the KB graph
         return out
-    for rule in sorted(rules_used, key=str):
-        add((rule, RDF.type, DORSUM.Rule))
-        add((rule, RDF.type, PROV.Plan))
+    copied: list = []
+    for rule in sorted(rules_used):
+        rule = URIRef(rule)
+        copied.append((rule, RDF.type, DORSUM.Rule))
+        copied.append((rule, RDF.type, PROV.Plan))
         for p in (RDFS.label, DORSUM.ruleFile):
             for o in kb_graph.objects(rule, p):
-                add((rule, p, o))
+                copied.append((rule, p, o))
         for stmt in kb_graph.objects(rule, DORSUM.implements):
-            add((rule, DORSUM.implements, stmt))
+            copied.append((rule, DORSUM.implements, stmt))
             for p in (RDF.type, RDFS.label):
                 for o in kb_graph.objects(stmt, p):
-                    add((stmt, p, o))
+                    copied.append((stmt, p, o))
             for rel in SOURCE_RELATIONS:
                 for ref in kb_graph.objects(stmt, rel):
-                    add((stmt, rel, ref))
+                    copied.append((stmt, rel, ref))
                     for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
-                        add((ref, DCTERMS.bibliographicCitation, o))
-    return out
+                        copied.append((ref, DCTERMS.bibliographicCitation, o))
+    return out + ox_triples(copied)
 
 
 def new_result_graph() -> Graph:
@@ -222,44 +250,40 @@ def new_result_graph() -> Graph:
     return g
 
 
-def build_result_graph(case_iri: str, case_graph: Graph, derivation, kb, ctx, self_contained: bool = True) -> Graph:
-    case_triples = list(case_graph)
-    g = new_result_graph()
-    g += case_triples
-    g += derivation.triples
-    g += provenance_triples(case_iri, case_triples, derivation, kb, ctx, self_contained)
-    return g
-
-
-_RESULT_T, _STATUS, _KB_VERSION, _KB_SHA = (DORSUM.ClassificationResult, DORSUM.resultStatus,
-                                            DORSUM.knowledgeBaseVersion, DORSUM.knowledgeBaseSha256)
+_RESULT_T, _STATUS, _KB_VERSION, _KB_SHA = (_ox(DORSUM.ClassificationResult), _ox(DORSUM.resultStatus),
+                                            _ox(DORSUM.knowledgeBaseVersion), _ox(DORSUM.knowledgeBaseSha256))
+_HAS_ERROR, _ERROR_T, _ERROR_PATH, _ERROR_VALUE, _ERROR_MESSAGE = (
+    _ox(DORSUM.hasError), _ox(DORSUM.ValidationError), _ox(DORSUM.errorPath), _ox(DORSUM.errorValue),
+    _ox(DORSUM.errorMessage))
 
 
 def result_node_triples(case_iri: str, status: str, kb, errors: list[dict] | None = None) -> list:
-    """The result entity: status, knowledge-base version and hash, and any validation errors."""
-    case = URIRef(case_iri)
-    result = URIRef(case_iri + "/result")
+    """The result entity (pyoxigraph Triples): status, knowledge-base version and hash, and any
+    validation errors."""
+    T = ox.Triple
+    case = _ox(URIRef(case_iri))
+    result = _ox(URIRef(case_iri + "/result"))
     out = [
-        (result, _TYPE, _RESULT_T),
-        (result, _TYPE, _ENTITY),
-        (result, _ABOUT, case),
-        (result, _STATUS, Literal(status)),
-        (result, _KB_VERSION, Literal(kb.version)),
-        (result, _KB_SHA, Literal(kb.sha256)),
-        (result, _ATTRIBUTED_TO, _ENGINE),
+        T(result, _TYPE, _RESULT_T),
+        T(result, _TYPE, _ENTITY),
+        T(result, _ABOUT, case),
+        T(result, _STATUS, ox.Literal(status)),
+        T(result, _KB_VERSION, ox.Literal(kb.version)),
+        T(result, _KB_SHA, ox.Literal(kb.sha256)),
+        T(result, _ATTRIBUTED_TO, _ENGINE),
     ]
     for i, err in enumerate(errors or [], 1):
-        e = URIRef(f"{case_iri}/result/error-{i}")
-        out.append((result, DORSUM.hasError, e))
-        out.append((e, RDF.type, DORSUM.ValidationError))
-        out.append((e, DORSUM.errorPath, Literal(err["path"])))
+        e = _ox(URIRef(f"{case_iri}/result/error-{i}"))
+        out.append(T(result, _HAS_ERROR, e))
+        out.append(T(e, _TYPE, _ERROR_T))
+        out.append(T(e, _ERROR_PATH, ox.Literal(err["path"])))
         if err.get("value") is not None:
-            out.append((e, DORSUM.errorValue, Literal(str(err["value"]))))
-        out.append((e, DORSUM.errorMessage, Literal(err["message"])))
+            out.append(T(e, _ERROR_VALUE, ox.Literal(str(err["value"]))))
+        out.append(T(e, _ERROR_MESSAGE, ox.Literal(err["message"])))
     return out
 
 
 def add_result_node(g: Graph, case_iri: str, status: str, kb, errors: list[dict] | None = None) -> URIRef:
     """The result entity: status, knowledge-base version and hash, and any validation errors."""
-    g += result_node_triples(case_iri, status, kb, errors)
+    g += rdflib_triples(result_node_triples(case_iri, status, kb, errors))
     return URIRef(case_iri + "/result")

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 _NOT_AN_IRI = "urn:x-dorsum-shacl:not-an-iri:"
+_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
 
 
 def _named(iri: str) -> ox.NamedNode:
@@ -45,6 +46,8 @@ def to_rdflib(term):
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype == _XSD_STRING:  # a simple literal: RDF 1.1's xsd:string, rdflib's plain Literal
+            return Literal(term.value)
         return Literal(term.value, datatype=to_rdflib(term.datatype))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
@@ -54,3 +57,8 @@ def to_rdflib(term):
 def ox_triples(triples: Iterable) -> list:
     """rdflib triples -> pyoxigraph Triples."""
     return [ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples]
+
+
+def rdflib_triples(triples: Iterable) -> list:
+    """pyoxigraph Triples -> rdflib triples."""
+    return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples]
