@@ -148,6 +148,49 @@ def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
     return frozenset(keys)
 
 
+def is_linear(text: str, static_graphs: frozenset) -> bool:
+    """Whether every solution of a query rests on exactly one triple inference adds: one triple
+    pattern (a plain predicate, no path) outside GRAPH <g> for a static graph g, and no aggregate,
+    LIMIT/OFFSET or SERVICE. Such a query (the OWL RL steps, the age normalisation) finds nothing new
+    when re-run except through the triples derived since its last run, so the engine re-runs it over
+    those triples alone (semi-naive evaluation) instead of over the whole chunk."""
+    from rdflib.paths import Path
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # noqa: BLE001 - a query rdflib does not read is not analysed
+        return False
+    count = 0
+
+    class _No(Exception):
+        pass
+
+    def visit(node) -> None:
+        nonlocal count
+        if isinstance(node, CompValue):
+            if node.name in ("ServiceGraphPattern", "Group", "AggregateJoin", "Slice"):
+                raise _No
+            if node.name == "Graph" and isinstance(node.get("term"), URIRef) and str(node["term"]) in static_graphs:
+                return
+            if node.name == "BGP":
+                for _s, p, _o in node.get("triples") or ():
+                    count += 2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1
+            for key, value in node.items():
+                if key != "template":
+                    visit(value)
+        elif isinstance(node, (list, tuple)):
+            for x in node:
+                visit(x)
+
+    try:
+        visit(algebra)
+    except _No:
+        return False
+    return count == 1
+
+
 class Engine:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
@@ -159,6 +202,7 @@ class Engine:
         self._kb_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.kb_graph) for s, p, o in closure
                           if not isinstance(s, Literal)]  # owlrl works in generalised RDF
         self.store.extend(self._kb_quads)
+        self._kb_triples = {q.triple for q in self._kb_quads}
         self._kb_subjects = {s for s in closure.subjects() if isinstance(s, URIRef)}
         self._kb_subjects_ox = {ox.NamedNode(str(s)) for s in self._kb_subjects}
         self._cases_since_fresh = 0
@@ -166,6 +210,8 @@ class Engine:
         self.queries = self._queries()
         static = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
         self.reads = {q: store_reads(q.text, static) for q in self.queries}
+        self.linear = {q for q in self.queries if is_linear(q.text, static)}
+        self._delta_store = self._kb_store()  # the KB and the triples a linear query has not yet seen
         self.skip_unchanged = True  # False: every query runs in every pass (the reference, for tests)
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
         # re-running inference so conclusions get their superclasses too
@@ -249,9 +295,32 @@ class Engine:
         and every chunk as fast as the first."""
         self._cases_since_fresh += n_cases
         if self._cases_since_fresh >= FRESH_STORE_EVERY:
-            self.store = ox.Store()
-            self.store.extend(self._kb_quads)
+            self.store = self._kb_store()
+            self._delta_store = self._kb_store()
             self._cases_since_fresh = n_cases
+
+    def _kb_store(self) -> ox.Store:
+        store = ox.Store()
+        store.extend(self._kb_quads)
+        return store
+
+    def _delta(self, derived: list, since: int, floor: int, state: list) -> ox.Store:
+        """The delta store for a linear query last run when `since` triples had been derived: the
+        KB and derived[start:] (in graph/inferred, as in the main store) for some start <= since.
+        The linear queries of a run share it: state = [start, end] of what it holds; it is topped
+        up with what was derived since, and restarted from `floor` (the earliest point a linear
+        query still needs) only when its start is before that floor, so a derived triple is copied
+        about once instead of once per linear query."""
+        delta = self._delta_store
+        start, end = state
+        if start < 0 or start > since or start < floor:
+            if delta.contains_named_graph(self.inferred_graph):
+                delta.remove_graph(self.inferred_graph)
+            start = end = floor
+        if end < len(derived):
+            delta.extend(ox.Quad(t.subject, t.predicate, t.object, self.inferred_graph) for t in derived[end:])
+        state[:] = [start, len(derived)]
+        return delta
 
     def _run(self, cases: list[Graph], profile: bool = False, converted: list[list] | None = None) -> Derivation:
         """Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The
@@ -272,6 +341,7 @@ class Engine:
         inference = [q for q in self.queries if not q.is_rule]
         rdf_type = ox.NamedNode(str(RDF.type))
         last_run: dict = {}  # query -> how many triples had been derived when it last ran
+        delta_state = [-1, -1]  # the derived triples the delta store holds (see _delta)
         latest: dict = {}    # what a triple can be read as (see store_reads) -> derived count after the last such triple
         type_iri = str(RDF.type)
         for stratum in self.strata:
@@ -279,6 +349,8 @@ class Engine:
             for _ in range(MAX_ITERATIONS):
                 iterations += 1
                 added = 0
+                # what the linear queries that have run have not all seen yet starts here (see _delta)
+                floor = min((last_run[q] for q in self.linear if q in last_run), default=0)
                 for q in batch:
                     # nothing it can read derived since this query last ran: it would find only
                     # known triples (a query reads the store and nothing else), so it is not re-run
@@ -289,8 +361,12 @@ class Engine:
                             continue
                     last_run[q] = len(derived)
                     t0 = time.perf_counter() if profile else 0.0
+                    # a linear query re-run sees only what was derived since its last run (is_linear)
+                    target = store
+                    if last is not None and self.skip_unchanged and q in self.linear:
+                        target = self._delta(derived, last, floor, delta_state)
                     try:
-                        result = store.query(q.text, use_default_graph_as_union=True)
+                        result = target.query(q.text, use_default_graph_as_union=True)
                     except SyntaxError as exc:
                         raise DorsumError(f"{q.iri}: SPARQL syntax error: {exc}") from exc
                     fresh = []
@@ -298,7 +374,7 @@ class Engine:
                         if t in known:
                             continue
                         known.add(t)
-                        if any(True for _ in store.quads_for_pattern(t.subject, t.predicate, t.object, self.kb_graph)):
+                        if t in self._kb_triples:  # already in the knowledge base (its closure)
                             continue
                         fresh.append(t)
                         if q.is_rule and t.predicate == rdf_type and t.object.value in self.conclusion_classes:
