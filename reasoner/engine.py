@@ -86,6 +86,14 @@ def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
         algebra = prepareQuery(text).algebra
     except Exception:  # noqa: BLE001 - any parse problem: assume the query reads everything
         return None
+    return _reads(algebra, static_graphs)
+
+
+def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
+    from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
     keys: set = set()
 
     def can_be_empty(path) -> bool:
@@ -162,6 +170,13 @@ def is_linear(text: str, static_graphs: frozenset) -> bool:
         algebra = prepareQuery(text).algebra
     except Exception:  # noqa: BLE001 - a query rdflib does not read is not analysed
         return False
+    return _linear(algebra, static_graphs)
+
+
+def _linear(algebra, static_graphs: frozenset) -> bool:
+    from rdflib.paths import Path
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     count = 0
 
     class _No(Exception):
@@ -191,6 +206,34 @@ def is_linear(text: str, static_graphs: frozenset) -> bool:
     return count == 1
 
 
+ANALYSIS_VERSION = "query-analysis-v1"
+
+
+def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | None, bool]:
+    """store_reads and is_linear of a query, from one parse with rdflib's SPARQL parser (about
+    60 ms a query, so a Classifier's start-up would spend seconds on it): cached on disk, keyed
+    by the query text, the static graphs and the rdflib version (see tbox_cache)."""
+    from importlib.metadata import version
+
+    from rdflib.plugins.sparql import prepareQuery
+
+    from .tbox_cache import cached_json
+
+    def compute():
+        try:
+            algebra = prepareQuery(text).algebra
+        except Exception:  # noqa: BLE001 - a query rdflib does not read reads anything, is not linear
+            return {"reads": None, "linear": False}
+        reads = _reads(algebra, static_graphs)
+        return {"reads": None if reads is None else sorted([list(k) if isinstance(k, tuple) else k for k in reads], key=str),
+                "linear": _linear(algebra, static_graphs)}
+
+    key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), text])
+    found = cached_json("query", key, compute)
+    reads = found["reads"]
+    return (None if reads is None else frozenset(tuple(k) if isinstance(k, list) else k for k in reads)), found["linear"]
+
+
 class Engine:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
@@ -209,8 +252,9 @@ class Engine:
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
         static = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
-        self.reads = {q: store_reads(q.text, static) for q in self.queries}
-        self.linear = {q for q in self.queries if is_linear(q.text, static)}
+        analysed = {q: query_analysis(q.text, static) for q in self.queries}
+        self.reads = {q: reads for q, (reads, _linear) in analysed.items()}
+        self.linear = {q for q, (_reads, linear) in analysed.items() if linear}
         self._delta_store = self._kb_store()  # the KB and the triples a linear query has not yet seen
         self.skip_unchanged = True  # False: every query runs in every pass (the reference, for tests)
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each

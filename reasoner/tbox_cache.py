@@ -1,4 +1,5 @@
-"""A disk cache for the OWL RL closure of the knowledge base.
+"""A disk cache for the OWL RL closure of the knowledge base (and for other start-up work that
+depends only on file contents: the engine's analysis of each query, see cached_json).
 
 owlrl closes the fixed TBox in about 10 s, and every command (and every test) that builds a
 Classifier needs that closure. It depends only on the bytes of the knowledge-base files and on the
@@ -10,6 +11,7 @@ key, and a damaged cache file is ignored and rewritten. DORSUM_CACHE_DIR chooses
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -72,3 +74,26 @@ def _drop_generalised(g: Graph) -> Graph:
     for t in [t for t in g if isinstance(t[0], Literal)]:
         g.remove(t)
     return g
+
+
+def cached_json(kind: str, key: str, compute: Callable[[], object]):
+    """compute(), a JSON value, cached under sha256(key): for start-up work that depends only on
+    the key's text. A damaged or unreadable cache file is ignored and rewritten."""
+    d = cache_dir()
+    if d is None:
+        return compute()
+    path = d / f"{kind}-{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["value"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    value = compute()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{kind}-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"value": value}, fh)
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: run without the cache
+        pass
+    return value
