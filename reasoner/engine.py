@@ -156,6 +156,66 @@ def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
     return frozenset(keys)
 
 
+_CONJUNCTIVE = {  # algebra node -> the operands every solution of the node comes from
+    "Join": ("p1", "p2"), "LeftJoin": ("p1",), "Minus": ("p1",), "Filter": ("p",), "Extend": ("p",),
+    "Project": ("p",), "Distinct": ("p",), "Reduced": ("p",), "OrderBy": ("p",), "Slice": ("p",),
+    "ToMultiSet": ("p",), "ConstructQuery": ("p",), "SelectQuery": ("p",), "AskQuery": ("p",), "Graph": ("p",),
+}
+
+
+def required_keys(text: str, static_graphs: frozenset) -> frozenset:
+    """What a query cannot match without (keys as in store_reads): the predicates, and rdf:type
+    with its class, of the triple patterns every solution must match -- outside OPTIONAL, MINUS,
+    FILTER, the branches of a UNION (unless in every branch) and aggregates (which answer even
+    over nothing), and outside GRAPH <g> for a static graph g. A query one of whose required keys
+    has no triple in the store (the KB, the cases, what was derived) has no solution, so the engine
+    does not run it until one appears: most rules never apply to a given case."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # noqa: BLE001 - not analysed: nothing known to be required
+        return frozenset()
+    return _required(algebra, static_graphs)
+
+
+def _required(algebra, static_graphs: frozenset) -> frozenset:
+    from rdflib.paths import MulPath, Path, SequencePath
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    def path_keys(path) -> set:
+        if isinstance(path, URIRef):
+            return set() if path == RDF.type else {str(path)}
+        if isinstance(path, SequencePath):
+            return set().union(*(path_keys(x) for x in path.args))
+        if isinstance(path, MulPath) and path.mod == "+":
+            return path_keys(path.path)
+        return set()  # * ?, alternatives, inverse, negated sets: nothing certain
+
+    def req(node) -> set:
+        if not isinstance(node, CompValue):
+            return set()
+        if node.name == "Graph" and isinstance(node.get("term"), URIRef) and str(node["term"]) in static_graphs:
+            return set()
+        if node.name == "BGP":
+            out: set = set()
+            for _s, p, o in node.get("triples") or ():
+                if isinstance(p, Path) and not isinstance(p, URIRef):
+                    out |= path_keys(p)
+                elif p == RDF.type:
+                    if not isinstance(o, (Variable, BNode)):
+                        out.add((str(RDF.type), str(o)))
+                elif isinstance(p, URIRef):
+                    out.add(str(p))
+            return out
+        if node.name == "Union":
+            return req(node.get("p1")) & req(node.get("p2"))
+        return set().union(*(req(node.get(k)) for k in _CONJUNCTIVE.get(node.name, ())))
+
+    return frozenset(req(algebra))
+
+
 def is_linear(text: str, static_graphs: frozenset) -> bool:
     """Whether every solution of a query rests on exactly one triple inference adds: one triple
     pattern (a plain predicate, no path) outside GRAPH <g> for a static graph g, and no aggregate,
@@ -206,11 +266,11 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
     return count == 1
 
 
-ANALYSIS_VERSION = "query-analysis-v1"
+ANALYSIS_VERSION = "query-analysis-v2"
 
 
-def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | None, bool]:
-    """store_reads and is_linear of a query, from one parse with rdflib's SPARQL parser (about
+def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | None, bool, frozenset]:
+    """store_reads, is_linear and required_keys of a query, from one parse with rdflib's SPARQL parser (about
     60 ms a query, so a Classifier's start-up would spend seconds on it): cached on disk, keyed
     by the query text, the static graphs and the rdflib version (see tbox_cache)."""
     from importlib.metadata import version
@@ -223,15 +283,29 @@ def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | Non
         try:
             algebra = prepareQuery(text).algebra
         except Exception:  # noqa: BLE001 - a query rdflib does not read reads anything, is not linear
-            return {"reads": None, "linear": False}
+            return {"reads": None, "linear": False, "required": []}
         reads = _reads(algebra, static_graphs)
-        return {"reads": None if reads is None else sorted([list(k) if isinstance(k, tuple) else k for k in reads], key=str),
-                "linear": _linear(algebra, static_graphs)}
+        return {"reads": None if reads is None else _keys_json(reads), "linear": _linear(algebra, static_graphs),
+                "required": _keys_json(_required(algebra, static_graphs))}
 
     key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), text])
     found = cached_json("query", key, compute)
     reads = found["reads"]
-    return (None if reads is None else frozenset(tuple(k) if isinstance(k, list) else k for k in reads)), found["linear"]
+    return (None if reads is None else _keys(reads)), found["linear"], _keys(found["required"])
+
+
+def _keys_json(keys) -> list:
+    return sorted([list(k) if isinstance(k, tuple) else k for k in keys], key=str)
+
+
+def _keys(found: list) -> frozenset:
+    return frozenset(tuple(k) if isinstance(k, list) else k for k in found)
+
+
+def _key(t, type_iri: str):
+    """A triple's key as store_reads and required_keys name what a query reads."""
+    p = t.predicate.value
+    return (p, t.object.value) if p == type_iri else p
 
 
 class Engine:
@@ -253,8 +327,11 @@ class Engine:
         self.queries = self._queries()
         static = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
         analysed = {q: query_analysis(q.text, static) for q in self.queries}
-        self.reads = {q: reads for q, (reads, _linear) in analysed.items()}
-        self.linear = {q for q, (_reads, linear) in analysed.items() if linear}
+        self.reads = {q: a[0] for q, a in analysed.items()}
+        self.linear = {q for q, a in analysed.items() if a[1]}
+        self.required = {q: a[2] for q, a in analysed.items()}
+        type_iri = str(RDF.type)
+        self._kb_keys = frozenset(_key(t, type_iri) for t in self._kb_triples)
         self._delta_store = self._kb_store()  # the KB and the triples a linear query has not yet seen
         self.skip_unchanged = True  # False: every query runs in every pass (the reference, for tests)
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
@@ -378,6 +455,8 @@ class Engine:
         case_quads += [ox.Quad(t.subject, t.predicate, t.object, self.case_graph) for triples in converted or () for t in triples]
         store.extend(case_quads)
         known = {q.triple for q in case_quads}
+        present = set(self._kb_keys)  # the keys of the KB's and the cases' triples (see required_keys)
+        present.update(_key(q, str(RDF.type)) for q in case_quads)
         derived: list = []
         generated_by: dict = {}
         per_query: dict = {}
@@ -403,6 +482,8 @@ class Engine:
                         reads = self.reads.get(q)
                         if last == len(derived) or (reads is not None and all(latest.get(k, 0) <= last for k in reads)):
                             continue
+                    if self.skip_unchanged and not all(k in present or k in latest for k in self.required[q]):
+                        continue  # a triple every solution needs is nowhere in the store: no solution yet
                     last_run[q] = len(derived)
                     t0 = time.perf_counter() if profile else 0.0
                     # a linear query re-run sees only what was derived since its last run (is_linear)
