@@ -69,6 +69,24 @@ class _ReadsAnything(Exception):
     pass
 
 
+# rdflib's algebra leaves the pattern of a FILTER (NOT) EXISTS as parsed: TriplesBlock (whose
+# triples may be flat lists) and GraphGraphPattern instead of BGP and Graph
+_TRIPLE_BLOCKS = ("BGP", "TriplesBlock")
+
+
+def _static_graph(node, static_graphs: frozenset) -> bool:
+    return (node.name in ("Graph", "GraphGraphPattern") and isinstance(node.get("term"), URIRef)
+            and str(node["term"]) in static_graphs)
+
+
+def _triples(node) -> list:
+    out = []
+    for t in node.get("triples") or ():
+        t = list(t)
+        out.extend(tuple(t[i:i + 3]) for i in range(0, len(t) - 2, 3))
+    return out
+
+
 def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
     """What a query can read of the triples inference adds: the predicate IRIs of its triple
     patterns, and for rdf:type patterns the class, as (rdf:type, class) (ANY_TYPE when the class is
@@ -137,10 +155,10 @@ def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
                 raise _ReadsAnything
-            if node.name == "Graph" and isinstance(node.get("term"), URIRef) and str(node["term"]) in static_graphs:
+            if _static_graph(node, static_graphs):
                 return
-            if node.name == "BGP":
-                for t in node.get("triples") or ():
+            if node.name in _TRIPLE_BLOCKS:
+                for t in _triples(node):
                     pattern(*t)
             for key, value in node.items():
                 if key != "template":
@@ -196,7 +214,7 @@ def _required(algebra, static_graphs: frozenset) -> frozenset:
     def req(node) -> set:
         if not isinstance(node, CompValue):
             return set()
-        if node.name == "Graph" and isinstance(node.get("term"), URIRef) and str(node["term"]) in static_graphs:
+        if _static_graph(node, static_graphs):
             return set()
         if node.name == "BGP":
             out: set = set()
@@ -247,10 +265,10 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
         if isinstance(node, CompValue):
             if node.name in ("ServiceGraphPattern", "Group", "AggregateJoin", "Slice"):
                 raise _No
-            if node.name == "Graph" and isinstance(node.get("term"), URIRef) and str(node["term"]) in static_graphs:
+            if _static_graph(node, static_graphs):
                 return
-            if node.name == "BGP":
-                for _s, p, _o in node.get("triples") or ():
+            if node.name in _TRIPLE_BLOCKS:
+                for _s, p, _o in _triples(node):
                     count += 2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1
             for key, value in node.items():
                 if key != "template":
@@ -266,7 +284,7 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
     return count == 1
 
 
-ANALYSIS_VERSION = "query-analysis-v2"
+ANALYSIS_VERSION = "query-analysis-v3"
 
 
 def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | None, bool, frozenset]:

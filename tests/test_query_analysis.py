@@ -1,0 +1,56 @@
+"""What the engine reads from a query before running it (reasoner/engine.py): the keys every
+solution needs (a query is not run while one has no triple in the store), and whether a query is
+linear (re-run over the newly derived triples alone). A wrong answer would silently drop
+conclusions, so each construct that must not count as required or linear is checked."""
+
+from __future__ import annotations
+
+from reasoner.engine import is_linear, required_keys
+
+STATIC = frozenset({"urn:kb"})
+TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def req(where: str) -> frozenset:
+    return required_keys(f"CONSTRUCT {{ ?x <urn:out> 1 }} WHERE {{ {where} }}", STATIC)
+
+
+def test_required_keys_are_the_patterns_every_solution_matches():
+    assert req("?x a <urn:Case> ; <urn:lump>/<urn:size> ?s") == {(TYPE, "urn:Case"), "urn:lump", "urn:size"}
+    assert req("?x <urn:p> ?y OPTIONAL { ?x <urn:q> ?z }") == {"urn:p"}
+    assert req("?x <urn:p> ?y MINUS { ?x <urn:q> ?z }") == {"urn:p"}
+    assert req("?x <urn:p> ?y FILTER NOT EXISTS { ?x <urn:q> ?z }") == {"urn:p"}
+    assert req("?x <urn:p> ?y FILTER EXISTS { ?x <urn:q> ?z }") == {"urn:p"}
+    assert req("{ ?x <urn:p> ?y ; <urn:a> 1 } UNION { ?x <urn:p> ?y ; <urn:b> 1 }") == {"urn:p"}
+    assert req("?x <urn:p>* ?y . ?x <urn:q>+ ?z . ?x <urn:r>|<urn:s> ?w") == {"urn:q"}
+    assert req("?x a ?c") == set()  # any class: nothing certain
+    assert req("GRAPH <urn:kb> { ?x <urn:k> ?y } ?x <urn:p> ?z") == {"urn:p"}  # the KB is always there
+
+
+def test_an_aggregate_requires_nothing_below_it():
+    """COUNT over no rows still answers (0), so its patterns must not stop the query running."""
+    assert req("{ SELECT (COUNT(?y) AS ?n) WHERE { ?x <urn:p> ?y } } BIND (1 AS ?x)") == set()
+
+
+def test_linear_queries_have_one_pattern_over_derived_data():
+    def lin(where: str) -> bool:
+        return is_linear(f"CONSTRUCT {{ ?x <urn:out> ?y }} WHERE {{ {where} }}", STATIC)
+
+    assert lin("?x <urn:p> ?y")
+    assert lin("?x <urn:p> ?y GRAPH <urn:kb> { <urn:p> <urn:k> ?v ; <urn:j> ?w } FILTER NOT EXISTS { GRAPH <urn:kb> { ?y a ?t } }")
+    assert not lin("?x <urn:p> ?y . ?y <urn:q> ?z")
+    assert not lin("?x <urn:p>/<urn:q> ?y")  # a path is two triples
+    assert not lin("?x <urn:p> ?y FILTER NOT EXISTS { ?y <urn:q> ?z }")
+    assert not lin("{ SELECT ?x (COUNT(?z) AS ?y) WHERE { ?x <urn:p> ?z } GROUP BY ?x }")
+    assert not lin("{ SELECT ?x ?y WHERE { ?x <urn:p> ?y } LIMIT 1 }")
+
+
+def test_what_a_query_reads_includes_its_exists_patterns():
+    """A FILTER EXISTS pattern can let a re-run find new solutions once its triple is derived: it
+    must count among what the query reads (rdflib leaves it unparsed in its algebra)."""
+    from reasoner.engine import store_reads
+
+    q = "CONSTRUCT { ?x <urn:out> 1 } WHERE { ?x <urn:p> ?y FILTER EXISTS { ?y <urn:q> ?z ; <urn:r>/<urn:s> 1 } }"
+    assert store_reads(q, STATIC) == {"urn:p", "urn:q", "urn:r", "urn:s"}
+    kb_only = "CONSTRUCT { ?x <urn:out> 1 } WHERE { ?x <urn:p> ?y FILTER NOT EXISTS { GRAPH <urn:kb> { ?y a ?t } } }"
+    assert store_reads(kb_only, STATIC) == {"urn:p"}
