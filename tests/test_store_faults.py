@@ -93,3 +93,30 @@ def test_corrupted_store_is_detected_with_advice(small, tmp_path):
     assert "restore a backup or load the cases again" in str(err.value)
     res = load(small, store)
     assert res.exit_code == 1 and "cannot open the store" in res.output
+
+
+def test_query_reopens_a_view_whose_files_a_load_compacted_away(small, tmp_path):
+    """`dorsum query` while a load writes: a read-only view can find a file the writer's compaction
+    removed. The query is run again on a fresh view; if files keep changing, the error says why."""
+    from reasoner.cli.query_cmd import _query_read_only
+    from reasoner.store import StoreError, open_store
+
+    store = tmp_path / "store"
+    assert load(small, store).exit_code == 0
+    calls = []
+
+    def flaky(s, text, fmt):
+        calls.append(s)
+        if len(calls) == 1:
+            raise FileNotFoundError("IO error: No such file or directory: While open a file for random read: 000137.sst")
+        return str(sum(1 for _ in s.query(text)))
+
+    q = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    assert _query_read_only(store, q, "json", open_store, flaky) == "7"  # 6 cases and the KB graph
+    assert len(calls) == 2 and calls[0] is not calls[1]
+
+    def gone(s, text, fmt):
+        raise FileNotFoundError("IO error: No such file or directory")
+
+    with pytest.raises(StoreError, match="a `dorsum load` is writing it"):
+        _query_read_only(store, q, "json", open_store, gone)

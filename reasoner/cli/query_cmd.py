@@ -36,9 +36,27 @@ def query_cmd(query_file, name, store_path, fmt, list_queries, kb_root):
         raise click.UsageError("--store is required")
     text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
     try:
-        store = open_store(store_path, read_only=True)
-        sys.stdout.write(run_query(store, text, fmt))
+        sys.stdout.write(_query_read_only(store_path, text, fmt, open_store, run_query))
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     except SyntaxError as exc:
         raise click.ClickException(f"SPARQL syntax error: {exc}") from exc
+
+
+def _query_read_only(store_path, text: str, fmt: str, open_store, run_query, attempts: int = 3) -> str:
+    """The query over a read-only view of the store. A `dorsum load` writing the store meanwhile
+    compacts its files, and a view opened before may find one gone: the view is reopened (it then
+    sees the load's latest committed chunks) and the query run again."""
+    from ..store import StoreError
+
+    for attempt in range(attempts):
+        store = open_store(store_path, read_only=True)
+        try:
+            return run_query(store, text, fmt)
+        except FileNotFoundError as exc:
+            if attempt == attempts - 1:
+                raise StoreError(f"the store's files changed {attempts} times while the query read them ({exc}): "
+                                 "a `dorsum load` is writing it. Retry, or query when the load has finished.") from exc
+        finally:
+            del store
+    raise AssertionError("unreachable")
