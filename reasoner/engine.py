@@ -20,7 +20,7 @@ from .errors import DorsumError
 from .kb import KnowledgeBase
 from .namespaces import DORSUM, KB_GRAPH, SPARQL_PREFIXES
 from .owlcompile import compile_defined_classes
-from .terms import to_ox, to_rdflib
+from .terms import ox_triples, rdflib_triples, to_ox, to_rdflib
 
 CASE_GRAPH = "https://w3id.org/dorsum/graph/case"
 INFERRED_GRAPH = "https://w3id.org/dorsum/graph/inferred"
@@ -58,15 +58,15 @@ class Derivation:
         """The derived triples as rdflib triples, in the order they were derived (converted on
         first use: a store takes the pyoxigraph triples as they are)."""
         if self._triples is None:
-            self._triples = [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in self.ox_triples]
+            self._triples = rdflib_triples(self.ox_triples)
         return self._triples
 
 
 ANY_TYPE = "rdf:type *"
 
 
-class _ReadsAnything(Exception):
-    pass
+class _Unanalysable(Exception):
+    """A query form an analysis cannot bound (it then answers conservatively)."""
 
 
 # rdflib's algebra leaves the pattern of a FILTER (NOT) EXISTS as parsed: TriplesBlock (whose
@@ -87,6 +87,42 @@ def _triples(node) -> list:
     return out
 
 
+def _algebra(text: str):
+    """The query's algebra (rdflib's SPARQL parser), or None when rdflib does not read it."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        return prepareQuery(text).algebra
+    except Exception:  # noqa: BLE001 - any parse problem: the query is not analysed
+        return None
+
+
+def _data_patterns(node, static_graphs: frozenset, stop: tuple) -> list:
+    """Every triple pattern of a query (anywhere: OPTIONAL, UNION, EXISTS, subqueries) outside
+    GRAPH <g> for a static graph g; raises _Unanalysable at an algebra node named in `stop`."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    out: list = []
+
+    def visit(node) -> None:
+        if isinstance(node, CompValue):
+            if node.name in stop:
+                raise _Unanalysable
+            if _static_graph(node, static_graphs):
+                return
+            if node.name in _TRIPLE_BLOCKS:
+                out.extend(_triples(node))
+            for key, value in node.items():
+                if key != "template":
+                    visit(value)
+        elif isinstance(node, (list, tuple)):
+            for x in node:
+                visit(x)
+
+    visit(node)
+    return out
+
+
 def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
     """What a query can read of the triples inference adds: the predicate IRIs of its triple
     patterns, and for rdf:type patterns the class, as (rdf:type, class) (ANY_TYPE when the class is
@@ -95,21 +131,12 @@ def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
     property set, a path that can be empty between two variables (it matches every node), SERVICE,
     or a query rdflib's SPARQL parser does not read. The engine re-runs a query only when a triple
     it can read was added since it last ran: otherwise it would find only known triples."""
-    from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
-    from rdflib.plugins.sparql import prepareQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import Variable
-
-    try:
-        algebra = prepareQuery(text).algebra
-    except Exception:  # noqa: BLE001 - any parse problem: assume the query reads everything
-        return None
-    return _reads(algebra, static_graphs)
+    algebra = _algebra(text)
+    return None if algebra is None else _reads(algebra, static_graphs)
 
 
 def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
     from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
-    from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import Variable
 
     keys: set = set()
@@ -136,40 +163,25 @@ def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
         elif isinstance(path, InvPath):
             path_iris(path.arg)
         else:  # a negated property set, or a path form this analysis does not know
-            raise _ReadsAnything
+            raise _Unanalysable
 
     def pattern(s, p, o) -> None:
         free = (Variable, BNode)
         if isinstance(p, free):
-            raise _ReadsAnything
+            raise _Unanalysable
         if isinstance(p, Path):
             if isinstance(s, free) and isinstance(o, free) and can_be_empty(p):
-                raise _ReadsAnything
+                raise _Unanalysable
             path_iris(p)
         elif p == RDF.type:
             keys.add(ANY_TYPE if isinstance(o, free) else (str(RDF.type), str(o)))
         else:
             keys.add(str(p))
 
-    def visit(node) -> None:
-        if isinstance(node, CompValue):
-            if node.name == "ServiceGraphPattern":
-                raise _ReadsAnything
-            if _static_graph(node, static_graphs):
-                return
-            if node.name in _TRIPLE_BLOCKS:
-                for t in _triples(node):
-                    pattern(*t)
-            for key, value in node.items():
-                if key != "template":
-                    visit(value)
-        elif isinstance(node, (list, tuple)):
-            for x in node:
-                visit(x)
-
     try:
-        visit(algebra)
-    except _ReadsAnything:
+        for t in _data_patterns(algebra, static_graphs, ("ServiceGraphPattern",)):
+            pattern(*t)
+    except _Unanalysable:
         return None
     return frozenset(keys)
 
@@ -188,13 +200,8 @@ def required_keys(text: str, static_graphs: frozenset) -> frozenset:
     over nothing), and outside GRAPH <g> for a static graph g. A query one of whose required keys
     has no triple in the store (the KB, the cases, what was derived) has no solution, so the engine
     does not run it until one appears: most rules never apply to a given case."""
-    from rdflib.plugins.sparql import prepareQuery
-
-    try:
-        algebra = prepareQuery(text).algebra
-    except Exception:  # noqa: BLE001 - not analysed: nothing known to be required
-        return frozenset()
-    return _required(algebra, static_graphs)
+    algebra = _algebra(text)
+    return frozenset() if algebra is None else _required(algebra, static_graphs)
 
 
 def _required(algebra, static_graphs: frozenset) -> frozenset:
@@ -240,48 +247,19 @@ def is_linear(text: str, static_graphs: frozenset) -> bool:
     LIMIT/OFFSET or SERVICE. Such a query (the OWL RL steps, the age normalisation) finds nothing new
     when re-run except through the triples derived since its last run, so the engine re-runs it over
     those triples alone (semi-naive evaluation) instead of over the whole chunk."""
-    from rdflib.paths import Path
-    from rdflib.plugins.sparql import prepareQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    try:
-        algebra = prepareQuery(text).algebra
-    except Exception:  # noqa: BLE001 - a query rdflib does not read is not analysed
-        return False
-    return _linear(algebra, static_graphs)
+    algebra = _algebra(text)
+    return algebra is not None and _linear(algebra, static_graphs)
 
 
 def _linear(algebra, static_graphs: frozenset) -> bool:
     from rdflib.paths import Path
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    count = 0
-
-    class _No(Exception):
-        pass
-
-    def visit(node) -> None:
-        nonlocal count
-        if isinstance(node, CompValue):
-            if node.name in ("ServiceGraphPattern", "Group", "AggregateJoin", "Slice"):
-                raise _No
-            if _static_graph(node, static_graphs):
-                return
-            if node.name in _TRIPLE_BLOCKS:
-                for _s, p, _o in _triples(node):
-                    count += 2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1
-            for key, value in node.items():
-                if key != "template":
-                    visit(value)
-        elif isinstance(node, (list, tuple)):
-            for x in node:
-                visit(x)
 
     try:
-        visit(algebra)
-    except _No:
+        patterns = _data_patterns(algebra, static_graphs, ("ServiceGraphPattern", "Group", "AggregateJoin", "Slice"))
+    except _Unanalysable:
         return False
-    return count == 1
+    # a path is at least two triples
+    return sum(2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1 for _s, p, _o in patterns) == 1
 
 
 ANALYSIS_VERSION = "query-analysis-v3"
@@ -293,14 +271,11 @@ def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | Non
     by the query text, the static graphs and the rdflib version (see tbox_cache)."""
     from importlib.metadata import version
 
-    from rdflib.plugins.sparql import prepareQuery
-
     from .tbox_cache import cached_json
 
     def compute():
-        try:
-            algebra = prepareQuery(text).algebra
-        except Exception:  # noqa: BLE001 - a query rdflib does not read reads anything, is not linear
+        algebra = _algebra(text)
+        if algebra is None:  # a query rdflib does not read reads anything, is not linear
             return {"reads": None, "linear": False, "required": []}
         reads = _reads(algebra, static_graphs)
         return {"reads": None if reads is None else _keys_json(reads), "linear": _linear(algebra, static_graphs),
@@ -399,7 +374,7 @@ class Engine:
         if not cases:
             return {}
         if converted is None:
-            converted = [[ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in g] for _, g in cases]
+            converted = [ox_triples(g) for _, g in cases]
         whole = self._run([], profile, converted)
         owner: dict = {}
         kb_subjects = self._kb_subjects_ox
