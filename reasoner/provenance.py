@@ -90,11 +90,7 @@ def _lookups(kb_graph: Graph) -> _Lookups:
     return found
 
 
-def _ox(term) -> ox.NamedNode:
-    return to_ox(term)
-
-
-_FIRST, _REST, _NIL = _ox(RDF.first), _ox(RDF.rest), _ox(RDF.nil)
+_FIRST, _REST, _NIL = to_ox(RDF.first), to_ox(RDF.rest), to_ox(RDF.nil)
 
 
 class _Index:
@@ -146,22 +142,22 @@ def _input_findings(case_iri: str, case: _Index, lookups: _Lookups, prop) -> lis
     values = _finding_values(case, prop)
     if not values:
         return []
-    return [(_ox(URIRef(f"{case_iri}/finding/{path}")), path, values)]
+    return [(to_ox(URIRef(f"{case_iri}/finding/{path}")), path, values)]
 
 
 # the terms provenance writes, made once
-_TYPE, _LABEL = _ox(RDF.type), _ox(RDFS.label)
-_ENTITY, _ACTIVITY, _ASSOCIATION, _AGENT_T = (_ox(PROV.Entity), _ox(PROV.Activity), _ox(PROV.Association),
-                                              _ox(PROV.SoftwareAgent))
-_GENERATED_BY, _ATTRIBUTED_TO, _ASSOCIATED_WITH = (_ox(PROV.wasGeneratedBy), _ox(PROV.wasAttributedTo),
-                                                   _ox(PROV.wasAssociatedWith))
-_QUALIFIED, _AGENT, _PLAN, _USED, _DERIVED, _VALUE = (_ox(PROV.qualifiedAssociation), _ox(PROV.agent),
-                                                      _ox(PROV.hadPlan), _ox(PROV.used), _ox(PROV.wasDerivedFrom),
-                                                      _ox(PROV.value))
-_ENGINE, _BECAUSE, _FINDING, _FINDING_PATH, _ABOUT = (_ox(DORSUM.engine), _ox(DORSUM.becauseOf),
-                                                      _ox(DORSUM.InputFinding), _ox(DORSUM.findingPath),
-                                                      _ox(DORSUM.aboutCase))
-_SKIN_MARKERS = _ox(DORSUM.skinMarkers)
+_TYPE, _LABEL = to_ox(RDF.type), to_ox(RDFS.label)
+_ENTITY, _ACTIVITY, _ASSOCIATION, _AGENT_T = (to_ox(PROV.Entity), to_ox(PROV.Activity), to_ox(PROV.Association),
+                                              to_ox(PROV.SoftwareAgent))
+_GENERATED_BY, _ATTRIBUTED_TO, _ASSOCIATED_WITH = (to_ox(PROV.wasGeneratedBy), to_ox(PROV.wasAttributedTo),
+                                                   to_ox(PROV.wasAssociatedWith))
+_QUALIFIED, _AGENT, _PLAN, _USED, _DERIVED, _VALUE = (to_ox(PROV.qualifiedAssociation), to_ox(PROV.agent),
+                                                      to_ox(PROV.hadPlan), to_ox(PROV.used), to_ox(PROV.wasDerivedFrom),
+                                                      to_ox(PROV.value))
+_ENGINE, _BECAUSE, _FINDING, _FINDING_PATH, _ABOUT = (to_ox(DORSUM.engine), to_ox(DORSUM.becauseOf),
+                                                      to_ox(DORSUM.InputFinding), to_ox(DORSUM.findingPath),
+                                                      to_ox(DORSUM.aboutCase))
+_SKIN_MARKERS = to_ox(DORSUM.skinMarkers)
 _ENGINE_LABEL = ox.Literal("dorsum reasoner", language="en")
 
 
@@ -176,7 +172,7 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
     def add(s, p, o):
         out.append(T(s, p, o))
 
-    case = _ox(URIRef(case_iri))
+    case = to_ox(URIRef(case_iri))
     case_index = _Index(case_triples)
     # the premises and findings the rules named: (c, wasDerivedFrom|becauseOf, x) in the input or derived
     named: dict = {}
@@ -250,19 +246,19 @@ def new_result_graph() -> Graph:
     return g
 
 
-_RESULT_T, _STATUS, _KB_VERSION, _KB_SHA = (_ox(DORSUM.ClassificationResult), _ox(DORSUM.resultStatus),
-                                            _ox(DORSUM.knowledgeBaseVersion), _ox(DORSUM.knowledgeBaseSha256))
+_RESULT_T, _STATUS, _KB_VERSION, _KB_SHA = (to_ox(DORSUM.ClassificationResult), to_ox(DORSUM.resultStatus),
+                                            to_ox(DORSUM.knowledgeBaseVersion), to_ox(DORSUM.knowledgeBaseSha256))
 _HAS_ERROR, _ERROR_T, _ERROR_PATH, _ERROR_VALUE, _ERROR_MESSAGE = (
-    _ox(DORSUM.hasError), _ox(DORSUM.ValidationError), _ox(DORSUM.errorPath), _ox(DORSUM.errorValue),
-    _ox(DORSUM.errorMessage))
+    to_ox(DORSUM.hasError), to_ox(DORSUM.ValidationError), to_ox(DORSUM.errorPath), to_ox(DORSUM.errorValue),
+    to_ox(DORSUM.errorMessage))
 
 
 def result_node_triples(case_iri: str, status: str, kb, errors: list[dict] | None = None) -> list:
     """The result entity (pyoxigraph Triples): status, knowledge-base version and hash, and any
     validation errors."""
     T = ox.Triple
-    case = _ox(URIRef(case_iri))
-    result = _ox(URIRef(case_iri + "/result"))
+    case = to_ox(URIRef(case_iri))
+    result = to_ox(URIRef(case_iri + "/result"))
     out = [
         T(result, _TYPE, _RESULT_T),
         T(result, _TYPE, _ENTITY),
@@ -273,7 +269,7 @@ def result_node_triples(case_iri: str, status: str, kb, errors: list[dict] | Non
         T(result, _ATTRIBUTED_TO, _ENGINE),
     ]
     for i, err in enumerate(errors or [], 1):
-        e = _ox(URIRef(f"{case_iri}/result/error-{i}"))
+        e = to_ox(URIRef(f"{case_iri}/result/error-{i}"))
         out.append(T(result, _HAS_ERROR, e))
         out.append(T(e, _TYPE, _ERROR_T))
         out.append(T(e, _ERROR_PATH, ox.Literal(err["path"])))
