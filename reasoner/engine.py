@@ -25,7 +25,7 @@ from .terms import ox_triples, rdflib_triples, to_ox, to_rdflib
 CASE_GRAPH = "https://w3id.org/dorsum/graph/case"
 INFERRED_GRAPH = "https://w3id.org/dorsum/graph/inferred"
 MAX_ITERATIONS = 50
-FRESH_STORE_EVERY = 200  # cases: about one load chunk (see _fresh_store_if_due)
+FRESH_STORE_AFTER = 4000  # quads written and removed again (see _fresh_store_if_due)
 
 
 class FixpointError(DorsumError):
@@ -123,23 +123,77 @@ def _data_patterns(node, static_graphs: frozenset, stop: tuple) -> list:
     return out
 
 
-def store_reads(text: str, static_graphs: frozenset) -> frozenset | None:
+def store_reads(text: str, static_graphs: frozenset, kb_graph: str | None = None) -> frozenset | None:
     """What a query can read of the triples inference adds: the predicate IRIs of its triple
     patterns, and for rdf:type patterns the class, as (rdf:type, class) (ANY_TYPE when the class is
     a variable or rdf:type is inside a path); patterns inside GRAPH <g> for a graph inference never
     writes are left out. None when it could read any triple: a variable predicate, a negated
     property set, a path that can be empty between two variables (it matches every node), SERVICE,
     or a query rdflib's SPARQL parser does not read. The engine re-runs a query only when a triple
-    it can read was added since it last ran: otherwise it would find only known triples."""
+    it can read was added since it last ran: otherwise it would find only known triples.
+
+    A variable predicate or class is bounded when every solution also matches a pattern over the
+    fixed knowledge-base graph `kb_graph` that names the variable (`GRAPH <kb> { ?p rdfs:domain
+    ?c }`): the key is then ("kb", "predicate" or "class", its KB patterns), which the engine
+    resolves to the IRIs the knowledge base gives the variable (see kb_constraints)."""
     algebra = _algebra(text)
-    return None if algebra is None else _reads(algebra, static_graphs)
+    return None if algebra is None else _reads(algebra, static_graphs, kb_constraints(algebra, kb_graph))
 
 
-def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
+def kb_constraints(algebra, kb_graph: str | None) -> dict:
+    """Variable name -> the patterns over the knowledge-base graph that name it, as (role, predicate
+    IRI, other IRI or None): ("s", p, o) for `?v p o`, ("o", p, s) for `s p ?v`. Only patterns every
+    solution matches count (outside OPTIONAL, UNION, MINUS, FILTER), and none in a query with a
+    subquery, whose variables are scoped apart. Every solution then binds the variable to a value
+    those patterns give in the knowledge base, which does not change while the engine runs."""
+    from rdflib.paths import Path
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    found: dict = {}
+    if kb_graph is None or _count_nodes(algebra, "Project") > 1:  # the query's own Project, and a subquery's
+        return found
+
+    def iri(term):
+        return str(term) if isinstance(term, URIRef) else None
+
+    def walk(node, in_kb: bool) -> None:
+        if not isinstance(node, CompValue):
+            return
+        if node.name == "Graph":
+            in_kb = isinstance(node.get("term"), URIRef) and str(node["term"]) == kb_graph
+        if node.name == "BGP":
+            for s, p, o in node.get("triples") or () if in_kb else ():
+                if isinstance(p, Path) and not isinstance(p, URIRef):
+                    continue
+                if isinstance(s, Variable):
+                    found.setdefault(str(s), set()).add(("s", str(p), iri(o)))
+                if isinstance(o, Variable):
+                    found.setdefault(str(o), set()).add(("o", str(p), iri(s)))
+            return
+        for key in _CONJUNCTIVE.get(node.name, ()):
+            walk(node.get(key), in_kb)
+
+    walk(algebra, False)
+    return {v: tuple(sorted(c, key=str)) for v, c in found.items()}
+
+
+def _count_nodes(node, name: str) -> int:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        return (node.name == name) + sum(_count_nodes(v, name) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return sum(_count_nodes(x, name) for x in node)
+    return 0
+
+
+def _reads(algebra, static_graphs: frozenset, bounded: dict | None = None) -> frozenset | None:
     from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
     from rdflib.term import Variable
 
     keys: set = set()
+    bounded = bounded or {}
 
     def can_be_empty(path) -> bool:
         if isinstance(path, MulPath):
@@ -168,13 +222,18 @@ def _reads(algebra, static_graphs: frozenset) -> frozenset | None:
     def pattern(s, p, o) -> None:
         free = (Variable, BNode)
         if isinstance(p, free):
-            raise _Unanalysable
-        if isinstance(p, Path):
+            if str(p) not in bounded or isinstance(p, BNode):
+                raise _Unanalysable
+            keys.add(("kb", "predicate", bounded[str(p)]))
+        elif isinstance(p, Path):
             if isinstance(s, free) and isinstance(o, free) and can_be_empty(p):
                 raise _Unanalysable
             path_iris(p)
         elif p == RDF.type:
-            keys.add(ANY_TYPE if isinstance(o, free) else (str(RDF.type), str(o)))
+            if isinstance(o, Variable) and str(o) in bounded:
+                keys.add(("kb", "class", bounded[str(o)]))
+            else:
+                keys.add(ANY_TYPE if isinstance(o, free) else (str(RDF.type), str(o)))
         else:
             keys.add(str(p))
 
@@ -262,13 +321,14 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
     return sum(2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1 for _s, p, _o in patterns) == 1
 
 
-ANALYSIS_VERSION = "query-analysis-v3"
+ANALYSIS_VERSION = "query-analysis-v4"
 
 
-def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | None, bool, frozenset]:
+def query_analysis(text: str, static_graphs: frozenset,
+                   kb_graph: str | None = None) -> tuple[frozenset | None, bool, frozenset]:
     """store_reads, is_linear and required_keys of a query, from one parse with rdflib's SPARQL parser (about
     60 ms a query, so a Classifier's start-up would spend seconds on it): cached on disk, keyed
-    by the query text, the static graphs and the rdflib version (see tbox_cache)."""
+    by the query text, the static graphs, the KB graph and the rdflib version (see tbox_cache)."""
     from importlib.metadata import version
 
     from .tbox_cache import cached_json
@@ -277,11 +337,11 @@ def query_analysis(text: str, static_graphs: frozenset) -> tuple[frozenset | Non
         algebra = _algebra(text)
         if algebra is None:  # a query rdflib does not read reads anything, is not linear
             return {"reads": None, "linear": False, "required": []}
-        reads = _reads(algebra, static_graphs)
+        reads = _reads(algebra, static_graphs, kb_constraints(algebra, kb_graph))
         return {"reads": None if reads is None else _keys_json(reads), "linear": _linear(algebra, static_graphs),
                 "required": _keys_json(_required(algebra, static_graphs))}
 
-    key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), text])
+    key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), kb_graph or "", text])
     found = cached_json("query", key, compute)
     reads = found["reads"]
     return (None if reads is None else _keys(reads)), found["linear"], _keys(found["required"])
@@ -292,7 +352,12 @@ def _keys_json(keys) -> list:
 
 
 def _keys(found: list) -> frozenset:
-    return frozenset(tuple(k) if isinstance(k, list) else k for k in found)
+    return frozenset(_tuples(k) for k in found)
+
+
+def _tuples(x):
+    """JSON lists back to the (nested) tuples the analysis made."""
+    return tuple(_tuples(y) for y in x) if isinstance(x, list) else x
 
 
 def _key(t, type_iri: str):
@@ -315,12 +380,12 @@ class Engine:
         self._kb_triples = {q.triple for q in self._kb_quads}
         self._kb_subjects = {s for s in closure.subjects() if isinstance(s, URIRef)}
         self._kb_subjects_ox = {ox.NamedNode(str(s)) for s in self._kb_subjects}
-        self._cases_since_fresh = 0
+        self._churn = 0  # quads written to the stores and removed again since they were new
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
         static = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
-        analysed = {q: query_analysis(q.text, static) for q in self.queries}
-        self.reads = {q: a[0] for q, a in analysed.items()}
+        analysed = {q: query_analysis(q.text, static, KB_GRAPH) for q in self.queries}
+        self.reads = {q: self._resolve_reads(a[0]) for q, a in analysed.items()}
         self.linear = {q for q, a in analysed.items() if a[1]}
         self.required = {q: a[2] for q, a in analysed.items()}
         type_iri = str(RDF.type)
@@ -330,6 +395,36 @@ class Engine:
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
         # re-running inference so conclusions get their superclasses too
         self.strata = [0] + sorted({q.stratum for q in self.queries if q.is_rule})
+
+    def _resolve_reads(self, reads: frozenset | None) -> frozenset | None:
+        """A query's read keys with each ("kb", kind, patterns) key (see store_reads) replaced by
+        the keys of the values the knowledge base gives its variable: the predicates it can be
+        (rdf:type as ANY_TYPE), or (rdf:type, class) for each class."""
+        if reads is None:
+            return None
+        type_iri = str(RDF.type)
+        out: set = set()
+        for k in reads:
+            if not (isinstance(k, tuple) and k[0] == "kb"):
+                out.add(k)
+                continue
+            _kb, kind, patterns = k
+            values: set | None = None
+            for role, predicate, other in patterns:
+                found = set()
+                for t in self._kb_triples:
+                    if t.predicate.value != predicate:
+                        continue
+                    var, fixed = (t.subject, t.object) if role == "s" else (t.object, t.subject)
+                    if isinstance(var, ox.NamedNode) and (other is None or (isinstance(fixed, ox.NamedNode) and fixed.value == other)):
+                        found.add(var.value)
+                values = found if values is None else values & found
+            for v in sorted(values or ()):
+                if kind == "class":
+                    out.add((type_iri, v))
+                else:
+                    out.add(ANY_TYPE if v == type_iri else v)
+        return frozenset(out)
 
     def _tbox_closure(self) -> Graph:
         """The knowledge base closed once under OWL 2 RL (owlrl), not per case; cached on disk
@@ -401,17 +496,17 @@ class Engine:
             d.seconds = share
         return out
 
-    def _fresh_store_if_due(self, n_cases: int) -> None:
-        """An in-memory Oxigraph store never forgets a string it has seen, so memory would grow
-        with every case classified, and the quads of earlier chunks, though removed, slow the
-        queries over later ones (per-case inference time grew by 80% over ten chunks of 200). A new
-        store (the KB reloaded, ~5k quads, ~7 ms) every FRESH_STORE_EVERY cases keeps memory flat
-        and every chunk as fast as the first."""
-        self._cases_since_fresh += n_cases
-        if self._cases_since_fresh >= FRESH_STORE_EVERY:
+    def _fresh_store_if_due(self) -> None:
+        """An in-memory Oxigraph store keeps what was removed from it (and never forgets a string
+        it has seen), so memory would grow with every case classified and queries slow down: per-case
+        inference time grew by 80% over ten chunks of 200, and a single case's by 70% over 200
+        cases one at a time. New stores (the KB reloaded, ~5k quads, ~7 ms) once FRESH_STORE_AFTER
+        quads have been written to them and removed again -- every chunk of a load, every 20 or so
+        single cases -- keep memory flat and every run as fast as the first."""
+        if self._churn >= FRESH_STORE_AFTER:
             self.store = self._kb_store()
             self._delta_store = self._kb_store()
-            self._cases_since_fresh = n_cases
+            self._churn = 0
 
     def _kb_store(self) -> ox.Store:
         store = ox.Store()
@@ -423,25 +518,34 @@ class Engine:
         KB and derived[start:] (in graph/inferred, as in the main store) for some start <= since.
         The linear queries of a run share it: state = [start, end] of what it holds; it is topped
         up with what was derived since, and restarted from `floor` (the earliest point a linear
-        query still needs) only when its start is before that floor, so a derived triple is copied
-        about once instead of once per linear query."""
+        query due to re-run still needs) only when its start is before that floor, so a derived triple
+        is copied about once instead of once per linear query."""
         delta = self._delta_store
         start, end = state
         if start < 0 or start > since or start < floor:
             if delta.contains_named_graph(self.inferred_graph):
                 delta.remove_graph(self.inferred_graph)
+                self._churn += max(end - start, 0)
             start = end = floor
         if end < len(derived):
             delta.extend(ox.Quad(t.subject, t.predicate, t.object, self.inferred_graph) for t in derived[end:])
         state[:] = [start, len(derived)]
         return delta
 
+    def _changed_for(self, q: Query, last: int, n_derived: int, latest: dict) -> bool:
+        """Whether a triple q can read (store_reads) was derived since q last ran, when `last`
+        triples had been derived."""
+        reads = self.reads.get(q)
+        if last == n_derived:
+            return False
+        return reads is None or any(latest.get(k, 0) > last for k in reads)
+
     def _run(self, cases: list[Graph], profile: bool = False, converted: list[list] | None = None) -> Derivation:
         """Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The
         first rule to conclude a conclusion is the one that generated it. The cases come as rdflib
         graphs, or (converted) as lists of pyoxigraph Triples."""
         start = time.perf_counter()
-        self._fresh_store_if_due(len(cases) + len(converted or ()))
+        self._fresh_store_if_due()
         store = self.store
         self._clear()
         case_quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), self.case_graph) for case in cases for s, p, o in case]
@@ -465,16 +569,15 @@ class Engine:
             for _ in range(MAX_ITERATIONS):
                 iterations += 1
                 added = 0
-                # what the linear queries that have run have not all seen yet starts here (see _delta)
-                floor = min((last_run[q] for q in self.linear if q in last_run), default=0)
+                # what the linear queries due to re-run have not all seen yet starts here (see _delta)
+                floor = min((last_run[q] for q in self.linear
+                             if q in last_run and self._changed_for(q, last_run[q], len(derived), latest)), default=0)
                 for q in batch:
                     # nothing it can read derived since this query last ran: it would find only
                     # known triples (a query reads the store and nothing else), so it is not re-run
                     last = last_run.get(q)
-                    if last is not None and self.skip_unchanged:
-                        reads = self.reads.get(q)
-                        if last == len(derived) or (reads is not None and all(latest.get(k, 0) <= last for k in reads)):
-                            continue
+                    if last is not None and self.skip_unchanged and not self._changed_for(q, last, len(derived), latest):
+                        continue
                     if self.skip_unchanged and not all(k in present or k in latest for k in self.required[q]):
                         continue  # a triple every solution needs is nowhere in the store: no solution yet
                     last_run[q] = len(derived)
@@ -513,6 +616,7 @@ class Engine:
             else:
                 raise FixpointError(f"rules of stratum {stratum} did not reach a fixpoint in {MAX_ITERATIONS} passes")
         self._clear()
+        self._churn += len(case_quads) + len(derived)
         return Derivation(derived, generated_by, iterations, time.perf_counter() - start, per_query)
 
     def _clear(self) -> None:

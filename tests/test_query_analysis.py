@@ -54,3 +54,36 @@ def test_what_a_query_reads_includes_its_exists_patterns():
     assert store_reads(q, STATIC) == {"urn:p", "urn:q", "urn:r", "urn:s"}
     kb_only = "CONSTRUCT { ?x <urn:out> 1 } WHERE { ?x <urn:p> ?y FILTER NOT EXISTS { GRAPH <urn:kb> { ?y a ?t } } }"
     assert store_reads(kb_only, STATIC) == {"urn:p"}
+
+
+def test_a_variable_predicate_bounded_by_the_knowledge_base_reads_only_what_the_kb_allows():
+    """`?x ?p ?y` joined with `GRAPH <kb> { ?p <urn:k> ?v }` can only read triples whose predicate
+    has <urn:k> in the KB: the engine re-runs it only when one of those is derived. A bound that
+    not every solution meets (OPTIONAL, UNION) or that a subquery scopes apart bounds nothing."""
+    from reasoner.engine import store_reads
+
+    def reads(where: str):
+        return store_reads(f"CONSTRUCT {{ ?x <urn:out> 1 }} WHERE {{ {where} }}", STATIC, "urn:kb")
+
+    assert reads("?x ?p ?y GRAPH <urn:kb> { ?p <urn:k> ?v }") == {("kb", "predicate", (("s", "urn:k", None),))}
+    assert reads("?x a ?c GRAPH <urn:kb> { ?c <urn:sub> <urn:Top> }") == {("kb", "class", (("s", "urn:sub", "urn:Top"),))}
+    assert reads("?x ?p ?y GRAPH <urn:kb> { <urn:a> <urn:k> ?p }") == {("kb", "predicate", (("o", "urn:k", "urn:a"),))}
+    assert reads("?x ?p ?y OPTIONAL { GRAPH <urn:kb> { ?p <urn:k> ?v } }") is None
+    assert reads("?x ?p ?y { GRAPH <urn:kb> { ?p <urn:k> ?v } } UNION { BIND (1 AS ?z) }") is None
+    assert reads("?x ?p ?y { SELECT ?q WHERE { GRAPH <urn:kb> { ?p <urn:k> ?q } } }") is None
+    assert reads("?x ?p ?y GRAPH <urn:other> { ?p <urn:k> ?v }") is None  # only the KB graph is fixed
+    assert reads("?x a ?c") == {"rdf:type *"}
+
+
+def test_the_engine_resolves_kb_bounds_to_the_knowledge_base_values(classifier):
+    """A bounded key becomes the predicates (or classes) the knowledge base gives the variable."""
+    from rdflib import URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    engine = classifier.engine
+    bound = frozenset({("kb", "class", (("s", str(RDFS.subClassOf), None),))})
+    resolved = engine._resolve_reads(bound)
+    kb_classes = {str(s) for s in classifier.kb.graph.subjects(RDFS.subClassOf) if isinstance(s, URIRef)}
+    assert kb_classes and all(k[0] == str(RDF.type) for k in resolved)
+    assert {k[1] for k in resolved} >= kb_classes
+    assert engine._resolve_reads(None) is None
