@@ -12,7 +12,7 @@ Measures, on a deterministic synthetic corpus (bench/corpus.py):
    linearly shows up here);
 6. endpoint throughput for the saved analytics queries with 8 concurrent clients.
 
-Usage: python bench/run.py [--sizes 1000,10000] [--full] [--naive 3] [--no-endpoint] [--out bench/RESULTS.md]
+Usage: python bench/run.py [--sizes 1000,10000] [--full] [--jobs 1,2] [--naive 3] [--no-endpoint] [--out bench/RESULTS.md]
 (--full adds 100,000 cases.)
 """
 
@@ -57,19 +57,24 @@ def du(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def load_run(n: int, tmp: Path) -> dict:
+def load_run(n: int, tmp: Path, jobs: int = 1) -> dict:
     src = tmp / f"corpus-{n}.jsonl"
-    corpus.write(src, n)
-    store = tmp / f"store-{n}"
+    if not src.exists():
+        corpus.write(src, n)
+    store = tmp / f"store-{n}-j{jobs}"
     code = ("import resource, sys; from reasoner.cli import main\n"
             "try:\n    main(sys.argv[1:], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+            "print('CHILDRSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)")
     t0 = time.perf_counter()
-    res = subprocess.run([PY, "-c", code, "load", str(src), "--store", str(store)], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run([PY, "-c", code, "load", str(src), "--store", str(store), "--jobs", str(jobs)],
+                         cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    # the main process's peak, plus the workers' (RUSAGE_CHILDREN of the process tree: the largest worker)
     rss_kb = next((int(l.split()[1]) for l in res.stderr.splitlines() if l.startswith("MAXRSS")), 0)
+    rss_kb += jobs * next((int(l.split()[1]) for l in res.stderr.splitlines() if l.startswith("CHILDRSS")), 0) if jobs > 1 else 0
     summary = next((l for l in res.stdout.splitlines() if l.startswith("loaded")), res.stdout.strip() + res.stderr[-500:])
-    return {"n": n, "wall_s": wall, "cases_per_s": n / wall, "peak_rss_mib": rss_kb / 1024,
+    return {"n": n, "jobs": jobs, "wall_s": wall, "cases_per_s": n / wall, "peak_rss_mib": rss_kb / 1024,
             "store_mib": du(store) / 2 ** 20, "summary": summary, "store": store, "src": src}
 
 
@@ -241,6 +246,7 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="add 100,000 cases")
     ap.add_argument("--naive", type=int, default=3, help="cases for the naive pipeline (seconds each)")
     ap.add_argument("--no-endpoint", action="store_true", help="skip the endpoint throughput")
+    ap.add_argument("--jobs", default="1,2", help="`dorsum load --jobs` values to measure at each size")
     ap.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",") if x]
@@ -251,14 +257,22 @@ def main() -> None:
     try:
         print(machine())
         loads = []
+        all_loads = []
         for n in sizes:
-            r = load_run(n, tmp)
-            loads.append(r)
-            print(f"load {n}: {r['cases_per_s']:.1f} cases/s, {r['wall_s']:.1f} s, peak RSS {r['peak_rss_mib']:.0f} MiB, "
-                  f"store {r['store_mib']:.1f} MiB | {r['summary']}")
+            for jobs in [int(j) for j in args.jobs.split(",") if j]:
+                r = load_run(n, tmp, jobs)
+                all_loads.append(r)
+                print(f"load {n} --jobs {jobs}: {r['cases_per_s']:.1f} cases/s, {r['wall_s']:.1f} s, "
+                      f"peak RSS {r['peak_rss_mib']:.0f} MiB, store {r['store_mib']:.1f} MiB | {r['summary']}")
+            loads.append(max((r for r in all_loads if r["n"] == n), key=lambda r: r["cases_per_s"]))
+            for r in all_loads:  # keep one store a size (the fastest load's) on disk
+                if r["n"] == n and r is not loads[-1]:
+                    shutil.rmtree(r["store"], ignore_errors=True)
         lines += ["## Batch load (`dorsum load`, whole process, KB start-up included)\n",
-                  "| cases | wall s | cases/s | peak RSS MiB | store MiB |", "|---|---|---|---|---|"]
-        lines += [f"| {r['n']} | {r['wall_s']:.1f} | {r['cases_per_s']:.1f} | {r['peak_rss_mib']:.0f} | {r['store_mib']:.1f} |" for r in loads]
+                  "Peak RSS with workers: the main process's plus each worker's (the largest worker's times N).\n",
+                  "| cases | --jobs | wall s | cases/s | peak RSS MiB | store MiB |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['n']} | {r['jobs']} | {r['wall_s']:.1f} | {r['cases_per_s']:.1f} | {r['peak_rss_mib']:.0f} | "
+                  f"{r['store_mib']:.1f} |" for r in all_loads]
         p50, p95 = latency()
         print(f"warm single-case classify: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         lines += ["", f"## Warm single-case classify\n\np50 {p50:.1f} ms, p95 {p95:.1f} ms (200 cases, one at a time, in one process)"]

@@ -289,18 +289,51 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+@dataclass(frozen=True)
+class Record:
+    """One unit of input, read but not parsed: a JSON document or .jsonl line (text), an RDF file
+    (path only), or what went wrong reading it (error). Reading is cheap and in input order;
+    parsing a record into cases (record_cases) can happen elsewhere, e.g. in a worker process."""
+
+    source: str
+    path: str
+    text: bytes | None = None
+    rdf: bool = False
+    error: dict | None = None
+
+
 def read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
     """Every case of every input, in input order, each id used once (a repeated id is an error on
     the later case: the store keeps one graph per id). Streams .jsonl line by line."""
-    seen: dict[str, str] = {}
-    for ci in _read_cases(paths, context_path):
-        if ci.iri is not None or ci.graph is not None or not ci.errors:
-            first = seen.setdefault(ci.case_id, ci.source)
-            if first != ci.source:
-                ci.errors.append(error("id", ci.case_id, f"case id '{ci.case_id}' is already used by {first} in this input; "
-                                                         "ids must be unique"))
+    ctx = load_context(str(context_path))
+    ids = CaseIds()
+    for record in read_records(paths):
+        for ci in record_cases(record, ctx):
+            repeated = ids.repeated(ci)
+            if repeated is not None:
+                ci.errors.append(repeated)
                 ci.graph = None
-        yield ci
+            yield ci
+
+
+class CaseIds:
+    """The case ids of one input so far: a later case with an id already used is in error."""
+
+    def __init__(self):
+        self.seen: dict[str, str] = {}
+
+    @staticmethod
+    def has_identity(ci: CaseInput) -> bool:
+        """A case whose id counts (not one that failed before an id could be read)."""
+        return ci.iri is not None or ci.graph is not None or not ci.errors
+
+    def repeated(self, ci: CaseInput, has_identity: bool | None = None) -> dict | None:
+        if not (self.has_identity(ci) if has_identity is None else has_identity):
+            return None
+        first = self.seen.setdefault(ci.case_id, ci.source)
+        if first == ci.source:
+            return None
+        return error("id", ci.case_id, f"case id '{ci.case_id}' is already used by {first} in this input; ids must be unique")
 
 
 def _read_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -320,37 +353,47 @@ def _read_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield n, raw
 
 
-def _read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
-    ctx = load_context(str(context_path))
+def read_records(paths: Iterable[str | Path]) -> Iterator[Record]:
+    """The input's records in order (see Record), streaming .jsonl line by line."""
     for path in expand_paths(paths):
         source = str(path)
         suffix = path.suffix.lower()
         if not path.exists():
-            yield CaseInput(source, source, errors=[error("", source, "no such file")])
+            yield Record(source, source, error=error("", source, "no such file"))
             continue
         if suffix in RDF_FORMATS and suffix != ".jsonld":
-            yield from rdf_file(path, ctx)
+            yield Record(source, source, rdf=True)
             continue
         if suffix in JSONL_SUFFIXES:
             with open(path, "rb") as fh:
                 for n, raw in _read_lines(fh, MAX_CASE_BYTES):
                     if raw is None:
-                        yield CaseInput(f"{source}:{n}", f"{source}:{n}", errors=[error(
-                            "", None, f"line {n} is longer than {MAX_CASE_BYTES} bytes; a case is about 1 kB")])
+                        yield Record(f"{source}:{n}", source, error=error(
+                            "", None, f"line {n} is longer than {MAX_CASE_BYTES} bytes; a case is about 1 kB"))
                         continue
                     if not raw.strip():
                         continue
-                    yield from _json_text(raw, f"{source}:{n}", ctx, path)
+                    yield Record(f"{source}:{n}", source, text=raw)
             continue
         if suffix in JSON_SUFFIXES | {".jsonld"} and path.stat().st_size > MAX_JSON_FILE_BYTES:
-            yield CaseInput(source, source, errors=[error("", None, f"file is larger than {MAX_JSON_FILE_BYTES} bytes; "
-                                                                    "send many cases as JSON Lines (.jsonl), one case a line")])
+            yield Record(source, source, error=error("", None, f"file is larger than {MAX_JSON_FILE_BYTES} bytes; "
+                                                               "send many cases as JSON Lines (.jsonl), one case a line"))
             continue
         if suffix in JSON_SUFFIXES | {".jsonld"}:
-            yield from _json_text(path.read_bytes(), source, ctx, path)
+            yield Record(source, source, text=path.read_bytes())
             continue
-        yield CaseInput(source, source, errors=[error("", source,
-                        f"unsupported input type '{suffix}'; expected one of {', '.join(sorted(INPUT_SUFFIXES))}")])
+        yield Record(source, source, error=error("", source,
+                     f"unsupported input type '{suffix}'; expected one of {', '.join(sorted(INPUT_SUFFIXES))}"))
+
+
+def record_cases(record: Record, ctx: CaseContext) -> Iterator[CaseInput]:
+    """The cases of one record (without the check for ids repeated across records: CaseIds)."""
+    if record.error is not None:
+        yield CaseInput(record.source, record.source, errors=[record.error])
+    elif record.rdf:
+        yield from rdf_file(Path(record.path), ctx)
+    else:
+        yield from _json_text(record.text, record.source, ctx, Path(record.path))
 
 
 def _json_text(raw: bytes, source: str, ctx: CaseContext, path: Path) -> Iterator[CaseInput]:

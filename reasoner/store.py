@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -90,29 +91,22 @@ def stored_kb_sha(store: ox.Store) -> str | None:
     return None
 
 
-def write_chunk(store: ox.Store, results) -> None:
-    """Store the graphs of a chunk of CaseResults in one atomic write (see the module docstring):
-    the bulk loader when every case is new, else one SPARQL update that drops the graphs already
-    stored and inserts the new ones."""
-    if not results:
-        return
-    latest = {}
-    for r in results:  # the same id twice in one chunk: the later case wins, as in a later chunk
-        latest[r.case_id] = r
-    results = list(latest.values())
-    stored = [r for r in results if store.contains_named_graph(ox.NamedNode(case_graph_iri(r.case_id)))]
-    if not stored:
-        _bulk_write(store, results)
-        return
-    drops = [f"DROP SILENT GRAPH <{case_graph_iri(r.case_id)}> ;\n" for r in stored]
-    inserts = [f"GRAPH <{case_graph_iri(r.case_id)}> {{\n{_triples_text(r)}}}" for r in results]
-    update = "".join(drops) + "INSERT DATA {\n" + "\n".join(inserts) + "\n}"
-    _update(store, update)
+@dataclass(frozen=True)
+class StoredCase:
+    """What the store writes for one case: its id and its result graph as N-Triples text (blank
+    nodes relabelled fresh, a repeated triple once); status and record (its run-manifest entry,
+    when one is kept) travel with it. Built where the case was classified, possibly a worker
+    process, so the writing process only formats text."""
+
+    case_id: str
+    status: str
+    nt: str
+    record: dict | None = None
 
 
-def _bulk_write(store: ox.Store, results) -> None:
-    """New cases, as N-Quads, through the bulk loader (one atomic ingestion). Blank nodes get fresh
-    labels per chunk, as INSERT DATA gives them, so two loads never share one."""
+def stored_case(result, record: dict | None = None) -> StoredCase:
+    """A CaseResult as the store writes it. Blank nodes get fresh labels, as INSERT DATA gives
+    them, so two loads or two cases never share one."""
     fresh: dict = {}
 
     def node(term):
@@ -120,32 +114,53 @@ def _bulk_write(store: ox.Store, results) -> None:
             return fresh.setdefault(term, ox.BlankNode())
         return term
 
-    lines = []
-    for r in results:
-        g = f" <{case_graph_iri(r.case_id)}> .\n"
-        for t in dict.fromkeys(r.ox_triples()):
+    if hasattr(result, "ox_triples"):
+        lines = []
+        for t in dict.fromkeys(result.ox_triples()):
             if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
                 t = ox.Triple(node(t.subject), t.predicate, node(t.object))
-            lines.append(f"{t}{g}")
+            lines.append(f"{t} .\n")
+        nt = "".join(lines)
+    else:
+        nt = _nt_lines(result.graph)
+    return StoredCase(result.case_id, result.status, nt, record)
+
+
+def write_chunk(store: ox.Store, cases) -> None:
+    """Store a chunk of cases (StoredCases, or CaseResults) in one atomic write (see the module
+    docstring): the bulk loader when every case is new, else one SPARQL update that drops the
+    graphs already stored and inserts the new ones."""
+    if not cases:
+        return
+    latest = {}
+    for c in cases:  # the same id twice in one chunk: the later case wins, as in a later chunk
+        latest[c.case_id] = c if isinstance(c, StoredCase) else stored_case(c)
+    cases = list(latest.values())
+    stored = [c for c in cases if store.contains_named_graph(ox.NamedNode(case_graph_iri(c.case_id)))]
+    if not stored:
+        _bulk_write(store, cases)
+        return
+    drops = [f"DROP SILENT GRAPH <{case_graph_iri(c.case_id)}> ;\n" for c in stored]
+    inserts = [f"GRAPH <{case_graph_iri(c.case_id)}> {{\n{c.nt}}}" for c in cases]
+    update = "".join(drops) + "INSERT DATA {\n" + "\n".join(inserts) + "\n}"
+    _update(store, update)
+
+
+def _bulk_write(store: ox.Store, cases: list[StoredCase]) -> None:
+    """New cases, as N-Quads, through the bulk loader (one atomic ingestion)."""
+    # N-Triples escapes every line break inside a literal, so " .\n" ends a statement and nothing else
+    text = "".join(c.nt.replace(" .\n", f" <{case_graph_iri(c.case_id)}> .\n") for c in cases)
     try:
         # lenient: the text is Oxigraph's own serialisation of terms it already checked, so the
         # parser's IRI validation would only repeat that (about 0.5 ms a case)
-        store.bulk_load("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
+        store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
     except OSError as exc:
         raise StoreError(f"writing to the store failed: {exc}. Stored cases are unchanged (the write was "
                          "one atomic ingestion); free space or fix permissions and re-run the load.") from exc
 
 
-def _triples_text(result) -> str:
-    """A result graph's triples in N-Triples syntax, straight from pyoxigraph terms when the
-    result has them (a repeated triple is stored once)."""
-    if hasattr(result, "ox_triples"):
-        return "".join(f"{t} .\n" for t in dict.fromkeys(result.ox_triples()))
-    return _nt_lines(result.graph)
-
-
 class ChunkWriter:
-    """Writes chunks of CaseResults to a store from one background thread, in order, while the
+    """Writes chunks of cases (StoredCases or CaseResults) to a store from one background thread, in order, while the
     caller classifies the next chunk (pyoxigraph releases the GIL while RocksDB writes). At most
     one chunk waits. The first failure stops the writer -- no later chunk is written, so the store
     holds every chunk before the failed one and nothing after -- and is raised by the next

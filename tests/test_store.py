@@ -80,6 +80,38 @@ def test_loading_twice_gives_the_same_store(loaded, tmp_path):
     assert graphs(store) == before
 
 
+def test_loading_with_worker_processes_gives_the_same_store(loaded, tmp_path):
+    """`--jobs 2` classifies chunks in two worker processes: every case is stored, invalid and
+    malformed ones included, a repeated id is an error on the later case as with one process, and
+    the store and the run manifest's output hash are those of a one-process load."""
+    src, _, _ = loaded
+    lines = src.read_text().splitlines()
+    repeated = json.loads(lines[0])
+    repeated["lump"] = {"size_cm": 1}
+    both = tmp_path / "with-repeat.jsonl"
+    both.write_text("\n".join(lines + [json.dumps(repeated)]) + "\n")
+    runs = {}
+    for jobs in ("1", "2"):
+        store, manifest = tmp_path / f"store-{jobs}", tmp_path / f"manifest-{jobs}.json"
+        res = CliRunner().invoke(main, ["load", str(both), "--store", str(store), "--chunk", "7", "--jobs", jobs,
+                                        "--manifest", str(manifest)])
+        assert res.exit_code == 1, res.output
+        assert f"loaded {len(lines) + 1} cases" in res.output and "3 invalid" in res.output, res.output
+        cases = {g: quads for g, quads in graphs(store).items() if g.startswith(case_graph_iri(""))}
+        runs[jobs] = cases, json.loads(manifest.read_text())  # (the KB graph's blank nodes differ by store)
+    assert runs["1"][0] == runs["2"][0]
+    assert runs["1"][1]["output"]["sha256"] == runs["2"][1]["output"]["sha256"]
+    assert runs["1"][1]["cases"] == runs["2"][1]["cases"]
+    stored_repeat = runs["2"][0][case_graph_iri(repeated["id"])]
+    assert not any("is already used by" in q for q in stored_repeat)  # the first case with the id is kept
+    assert runs["2"][1]["cases"][repeated["id"]]["status"] == "classified"
+
+
+def test_jobs_must_be_a_number_of_processes(tmp_path):
+    res = CliRunner().invoke(main, ["load", str(VIGNETTES[0]), "--store", str(tmp_path / "s"), "--jobs", "zero"])
+    assert res.exit_code == 2 and "--jobs" in res.output and "'zero'" in res.output and "auto" in res.output
+
+
 def test_batch_conclusions_equal_single_case_classify(loaded, classifier):
     """Every vignette's stored graph is exactly its `dorsum classify` result graph."""
     src, store, _ = loaded
