@@ -255,18 +255,31 @@ _CONJUNCTIVE = {  # algebra node -> the operands every solution of the node come
 def required_keys(text: str, static_graphs: frozenset) -> frozenset:
     """What a query cannot match without (keys as in store_reads): the predicates, and rdf:type
     with its class, of the triple patterns every solution must match -- outside OPTIONAL, MINUS,
-    FILTER, the branches of a UNION (unless in every branch) and aggregates (which answer even
-    over nothing), and outside GRAPH <g> for a static graph g. A query one of whose required keys
-    has no triple in the store (the KB, the cases, what was derived) has no solution, so the engine
-    does not run it until one appears: most rules never apply to a given case."""
+    FILTER, the branches of a UNION (unless in every branch) and aggregates without GROUP BY (which
+    answer even over nothing), and outside GRAPH <g> for a static graph g. A query one of whose
+    required keys has no triple in the store (the KB, the cases, what was derived) has no solution,
+    so the engine does not run it until one appears: most rules never apply to a given case."""
+    alternatives = required_alternatives(text, static_graphs)
+    return frozenset.intersection(*alternatives)
+
+
+def required_alternatives(text: str, static_graphs: frozenset) -> list[frozenset]:
+    """required_keys, finer: sets of keys such that every solution matches all the keys of at least
+    one of them (a UNION's branches give one set each). The engine does not run a query while no
+    set has all its keys in the store."""
     algebra = _algebra(text)
-    return frozenset() if algebra is None else _required(algebra, static_graphs)
+    return [frozenset()] if algebra is None else _required(algebra, static_graphs)
 
 
-def _required(algebra, static_graphs: frozenset) -> frozenset:
+MAX_ALTERNATIVES = 32  # beyond this, a query's alternatives are merged into the keys common to all
+
+
+def _required(algebra, static_graphs: frozenset) -> list[frozenset]:
     from rdflib.paths import MulPath, Path, SequencePath
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import Variable
+
+    nothing = [frozenset()]
 
     def path_keys(path) -> set:
         if isinstance(path, URIRef):
@@ -277,11 +290,18 @@ def _required(algebra, static_graphs: frozenset) -> frozenset:
             return path_keys(path.path)
         return set()  # * ?, alternatives, inverse, negated sets: nothing certain
 
-    def req(node) -> set:
-        if not isinstance(node, CompValue):
-            return set()
-        if _static_graph(node, static_graphs):
-            return set()
+    def bounded(alts: list) -> list:
+        alts = list(dict.fromkeys(alts))
+        if frozenset() in alts:
+            return nothing
+        return alts if len(alts) <= MAX_ALTERNATIVES else [frozenset.intersection(*alts)]
+
+    def both(a: list, b: list) -> list:
+        return bounded([x | y for x in a for y in b])
+
+    def req(node) -> list:
+        if not isinstance(node, CompValue) or _static_graph(node, static_graphs):
+            return nothing
         if node.name == "BGP":
             out: set = set()
             for _s, p, o in node.get("triples") or ():
@@ -292,12 +312,19 @@ def _required(algebra, static_graphs: frozenset) -> frozenset:
                         out.add((str(RDF.type), str(o)))
                 elif isinstance(p, URIRef):
                     out.add(str(p))
-            return out
+            return [frozenset(out)]
         if node.name == "Union":
-            return req(node.get("p1")) & req(node.get("p2"))
-        return set().union(*(req(node.get(k)) for k in _CONJUNCTIVE.get(node.name, ())))
+            return bounded(req(node.get("p1")) + req(node.get("p2")))
+        if node.name == "AggregateJoin":
+            return req(node.get("p"))
+        if node.name == "Group":  # no GROUP BY: one group, even over no solution
+            return req(node.get("p")) if node.get("expr") else nothing
+        alts = nothing
+        for key in _CONJUNCTIVE.get(node.name, ()):
+            alts = both(alts, req(node.get(key)))
+        return alts
 
-    return frozenset(req(algebra))
+    return sorted(req(algebra), key=lambda a: sorted(map(str, a)))
 
 
 def is_linear(text: str, static_graphs: frozenset) -> bool:
@@ -321,12 +348,12 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
     return sum(2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1 for _s, p, _o in patterns) == 1
 
 
-ANALYSIS_VERSION = "query-analysis-v4"
+ANALYSIS_VERSION = "query-analysis-v5"
 
 
 def query_analysis(text: str, static_graphs: frozenset,
-                   kb_graph: str | None = None) -> tuple[frozenset | None, bool, frozenset]:
-    """store_reads, is_linear and required_keys of a query, from one parse with rdflib's SPARQL parser (about
+                   kb_graph: str | None = None) -> tuple[frozenset | None, bool, list[frozenset]]:
+    """store_reads, is_linear and required_alternatives of a query, from one parse with rdflib's SPARQL parser (about
     60 ms a query, so a Classifier's start-up would spend seconds on it): cached on disk, keyed
     by the query text, the static graphs, the KB graph and the rdflib version (see tbox_cache)."""
     from importlib.metadata import version
@@ -336,15 +363,15 @@ def query_analysis(text: str, static_graphs: frozenset,
     def compute():
         algebra = _algebra(text)
         if algebra is None:  # a query rdflib does not read reads anything, is not linear
-            return {"reads": None, "linear": False, "required": []}
+            return {"reads": None, "linear": False, "required": [[]]}
         reads = _reads(algebra, static_graphs, kb_constraints(algebra, kb_graph))
         return {"reads": None if reads is None else _keys_json(reads), "linear": _linear(algebra, static_graphs),
-                "required": _keys_json(_required(algebra, static_graphs))}
+                "required": [_keys_json(alt) for alt in _required(algebra, static_graphs)]}
 
     key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), kb_graph or "", text])
     found = cached_json("query", key, compute)
     reads = found["reads"]
-    return (None if reads is None else _keys(reads)), found["linear"], _keys(found["required"])
+    return (None if reads is None else _keys(reads)), found["linear"], [_keys(alt) for alt in found["required"]]
 
 
 def _keys_json(keys) -> list:
@@ -578,8 +605,9 @@ class Engine:
                     last = last_run.get(q)
                     if last is not None and self.skip_unchanged and not self._changed_for(q, last, len(derived), latest):
                         continue
-                    if self.skip_unchanged and not all(k in present or k in latest for k in self.required[q]):
-                        continue  # a triple every solution needs is nowhere in the store: no solution yet
+                    if self.skip_unchanged and not any(all(k in present or k in latest for k in alt)
+                                                       for alt in self.required[q]):
+                        continue  # each way to match lacks a triple that is nowhere in the store: no solution yet
                     last_run[q] = len(derived)
                     t0 = time.perf_counter() if profile else 0.0
                     # a linear query re-run sees only what was derived since its last run (is_linear)

@@ -39,7 +39,22 @@ def to_ox(term):
     raise TypeError(f"cannot convert {term!r}")
 
 
+_RDFLIB: dict = {}  # pyoxigraph term -> rdflib term: the KB's terms recur in every case's provenance
+_CACHE_MAX = 200_000
+
+
 def to_rdflib(term):
+    found = _RDFLIB.get(term)
+    if found is None:
+        found = _to_rdflib(term)
+        if not isinstance(term, ox.BlankNode):
+            if len(_RDFLIB) >= _CACHE_MAX:
+                _RDFLIB.clear()
+            _RDFLIB[term] = found
+    return found
+
+
+def _to_rdflib(term):
     if isinstance(term, ox.NamedNode):
         iri = term.value
         return URIRef(unquote(iri[len(_NOT_AN_IRI):]) if iri.startswith(_NOT_AN_IRI) else iri)

@@ -32,6 +32,27 @@ def test_an_aggregate_requires_nothing_below_it():
     assert req("{ SELECT (COUNT(?y) AS ?n) WHERE { ?x <urn:p> ?y } } BIND (1 AS ?x)") == set()
 
 
+def test_an_aggregate_grouped_by_requires_what_it_groups():
+    """GROUP BY over no rows gives no group, so the patterns below it are required."""
+    assert req("{ SELECT ?x (SUM(?y) AS ?n) WHERE { ?x <urn:p> ?y } GROUP BY ?x }") == {"urn:p"}
+
+
+def test_each_union_branch_is_one_way_to_match():
+    """A query with a UNION may match when every key of one branch (and of what joins it) is
+    present: the engine runs it only then."""
+    from reasoner.engine import required_alternatives
+
+    def alts(where: str):
+        return set(required_alternatives(f"CONSTRUCT {{ ?x <urn:out> 1 }} WHERE {{ {where} }}", STATIC))
+
+    assert alts("?x <urn:c> ?l { ?l <urn:a> 1 } UNION { ?l <urn:b> ?z }") == {frozenset({"urn:c", "urn:a"}),
+                                                                              frozenset({"urn:c", "urn:b"})}
+    assert alts("?x <urn:c> ?l { ?l <urn:a> 1 } UNION { BIND (1 AS ?z) }") == {frozenset({"urn:c"})}
+    assert alts("?x <urn:c> ?l OPTIONAL { { ?l <urn:a> 1 } UNION { ?l <urn:b> 1 } }") == {frozenset({"urn:c"})}
+    many = " ".join(f"{{ ?x <urn:a{i}> 1 }} UNION {{ ?x <urn:b{i}> 1 }}" for i in range(6))  # 2^6 ways: merged
+    assert alts(f"?x <urn:c> 1 . {many.replace('} {', '} . {')}") == {frozenset({"urn:c"})}
+
+
 def test_linear_queries_have_one_pattern_over_derived_data():
     def lin(where: str) -> bool:
         return is_linear(f"CONSTRUCT {{ ?x <urn:out> ?y }} WHERE {{ {where} }}", STATIC)

@@ -37,7 +37,7 @@ def test_query_analysis_is_cached_by_query_text(tmp_path, monkeypatch):
     """The engine's analysis of a query (what it reads, whether it is linear, what it cannot match
     without) is cached on disk by the query's text: the cached answer equals a fresh one, an edited
     query is analysed anew, and a damaged cache file is recomputed."""
-    from reasoner.engine import is_linear, query_analysis, required_keys, store_reads
+    from reasoner.engine import is_linear, query_analysis, required_alternatives, store_reads
 
     monkeypatch.setenv("DORSUM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("DORSUM_NO_CACHE", raising=False)
@@ -45,12 +45,12 @@ def test_query_analysis_is_cached_by_query_text(tmp_path, monkeypatch):
     rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     linear = "CONSTRUCT { ?x a <urn:C> } WHERE { ?x <urn:p> ?y }"
     joined = "CONSTRUCT { ?x a <urn:C> } WHERE { ?x <urn:p> ?y . OPTIONAL { ?x a <urn:D> } }"
-    assert query_analysis(linear, static) == (frozenset({"urn:p"}), True, frozenset({"urn:p"}))
+    assert query_analysis(linear, static) == (frozenset({"urn:p"}), True, [frozenset({"urn:p"})])
     files = list((tmp_path / "cache").glob("query-*.json"))
     assert len(files) == 1
     assert query_analysis(linear, static) == (store_reads(linear, static), is_linear(linear, static),
-                                              required_keys(linear, static))
+                                              required_alternatives(linear, static))
     # an optional pattern is read but not required; two patterns are not linear
-    assert query_analysis(joined, static) == (frozenset({"urn:p", (rdf_type, "urn:D")}), False, frozenset({"urn:p"}))
+    assert query_analysis(joined, static) == (frozenset({"urn:p", (rdf_type, "urn:D")}), False, [frozenset({"urn:p"})])
     files[0].write_text("{ not json")
-    assert query_analysis(linear, static) == (frozenset({"urn:p"}), True, frozenset({"urn:p"}))
+    assert query_analysis(linear, static) == (frozenset({"urn:p"}), True, [frozenset({"urn:p"})])
