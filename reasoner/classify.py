@@ -59,6 +59,19 @@ class CaseResult:
         return list(case_ox) + (list(derivation.ox_triples) if derivation is not None else []) + list(extra)
 
 
+_THREAD = None
+
+
+def _thread():
+    """One worker thread for a single case's inference, which runs while its shapes are checked
+    (Oxigraph evaluates most of a query without the GIL, so the two overlap on two cores)."""
+    global _THREAD
+    if _THREAD is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _THREAD = ThreadPoolExecutor(1, thread_name_prefix="dorsum-infer")
+    return _THREAD
+
+
 class Classifier:
     """Holds the loaded knowledge base and engine; reuse one for many cases."""
 
@@ -104,9 +117,22 @@ class Classifier:
         view=False the JSON view is skipped and the result graphs leave the rules' statements and
         references to the knowledge-base graph (a store needs only the case's own triples)."""
         prepared = self.prepare(inputs)
+        speculative = None
+        if len(inputs) == 1 and prepared[0] is not None:
+            # one case: infer while validating (on another thread), and use it only if the case is valid
+            speculative = _thread().submit(self.engine.derive_batch, [(inputs[0].iri, prepared[0][0])],
+                                           converted=[prepared[0][1]])
         errors = self.validate_many(inputs, prepared)
         valid = [(ci, p) for ci, p, errs in zip(inputs, prepared, errors) if not errs and p is not None]
-        derivations = self.engine.derive_batch([(ci.iri, p[0]) for ci, p in valid], converted=[p[1] for _, p in valid])
+        if speculative is not None:
+            try:
+                derivations = speculative.result()
+            except Exception:
+                if valid:
+                    raise
+                derivations = {}  # inference over an invalid case failed: it is not used anyway
+        else:
+            derivations = self.engine.derive_batch([(ci.iri, p[0]) for ci, p in valid], converted=[p[1] for _, p in valid])
         out = []
         for ci, p, errs in zip(inputs, prepared, errors):
             if errs or p is None:

@@ -159,3 +159,19 @@ def test_ids_that_break_iris_are_encoded(classify_case):
     r = classify_case(case)
     assert r.json["case"] == "case 17/<a>#b" and r.status == "classified"
     assert any(str(s).startswith("https://w3id.org/dorsum/case/case%2017%2F%3Ca%3E%23b") for s in r.graph.subjects())
+
+
+def test_a_single_case_is_inferred_while_validated_but_only_a_valid_one_uses_it(classifier, monkeypatch):
+    """One case is inferred on another thread while its shapes are checked. If that inference
+    fails on an invalid case, the case still gets its validation errors; on a valid case the
+    failure is not hidden."""
+    from reasoner.intake import flat_case
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("inference failed")
+
+    monkeypatch.setattr(classifier.engine, "derive_batch", failing)
+    invalid = classifier.classify_input(flat_case(with_change("lump.size_cm", -2), "bad", classifier.ctx))
+    assert invalid.status == "invalid" and invalid.json["errors"][0]["path"] == "lump.size_cm"
+    with pytest.raises(RuntimeError, match="inference failed"):
+        classifier.classify_input(flat_case(VALID, "good", classifier.ctx))
