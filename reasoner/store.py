@@ -115,12 +115,9 @@ def stored_case(result, record: dict | None = None) -> StoredCase:
         return term
 
     if hasattr(result, "ox_triples"):
-        lines = []
-        for t in dict.fromkeys(result.ox_triples()):
-            if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
-                t = ox.Triple(node(t.subject), t.predicate, node(t.object))
-            lines.append(f"{t} .\n")
-        nt = "".join(lines)
+        triples = [t if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
+                   else ox.Triple(node(t.subject), t.predicate, node(t.object)) for t in dict.fromkeys(result.ox_triples())]
+        nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
     else:
         nt = _nt_lines(result.graph)
     return StoredCase(result.case_id, result.status, nt, record)
