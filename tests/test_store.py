@@ -86,25 +86,32 @@ def test_loading_with_worker_processes_gives_the_same_store(loaded, tmp_path):
     the store and the run manifest's output hash are those of a one-process load."""
     src, _, _ = loaded
     lines = src.read_text().splitlines()
-    repeated = json.loads(lines[0])
-    repeated["lump"] = {"size_cm": 1}
+    repeats = []
+    for i in (0, 2):
+        case = json.loads(lines[i])
+        case["lump"] = {"size_cm": 1}
+        repeats.append(case)
+    # one repeat in the same chunk as its first case, one in a later chunk
+    all_lines = lines[:1] + [json.dumps(repeats[0])] + lines[1:] + [json.dumps(repeats[1])]
     both = tmp_path / "with-repeat.jsonl"
-    both.write_text("\n".join(lines + [json.dumps(repeated)]) + "\n")
+    both.write_text("\n".join(all_lines) + "\n")
     runs = {}
     for jobs in ("1", "2"):
         store, manifest = tmp_path / f"store-{jobs}", tmp_path / f"manifest-{jobs}.json"
         res = CliRunner().invoke(main, ["load", str(both), "--store", str(store), "--chunk", "7", "--jobs", jobs,
                                         "--manifest", str(manifest)])
         assert res.exit_code == 1, res.output
-        assert f"loaded {len(lines) + 1} cases" in res.output and "3 invalid" in res.output, res.output
+        assert f"loaded {len(all_lines)} cases" in res.output and "4 invalid" in res.output, res.output
         cases = {g: quads for g, quads in graphs(store).items() if g.startswith(case_graph_iri(""))}
         runs[jobs] = cases, json.loads(manifest.read_text())  # (the KB graph's blank nodes differ by store)
     assert runs["1"][0] == runs["2"][0]
     assert runs["1"][1]["output"]["sha256"] == runs["2"][1]["output"]["sha256"]
     assert runs["1"][1]["cases"] == runs["2"][1]["cases"]
-    stored_repeat = runs["2"][0][case_graph_iri(repeated["id"])]
-    assert not any("is already used by" in q for q in stored_repeat)  # the first case with the id is kept
-    assert runs["2"][1]["cases"][repeated["id"]]["status"] == "classified"
+    for case in repeats:  # the first case with the id keeps the graph; the repeat is reported invalid
+        for jobs in ("1", "2"):
+            assert not any("is already used by" in q for q in runs[jobs][0][case_graph_iri(case["id"])])
+            assert runs[jobs][1]["cases"][case["id"]]["status"] == "classified"
+            assert runs[jobs][1]["cases"][case["id"] + "#2"]["status"] == "invalid"
 
 
 def test_jobs_must_be_a_number_of_processes(tmp_path):
