@@ -59,6 +59,12 @@ class CaseResult:
         return list(case_ox) + (list(derivation.ox_triples) if derivation is not None else []) + list(extra)
 
 
+def invalid_result(ci: CaseInput, errors: list[dict], kb: KnowledgeBase, json: dict | None = None) -> CaseResult:
+    """The result of a case no rule runs on: its result node with status invalid and its errors."""
+    node = result_node_triples(ci.iri or case_iri(ci.case_id), "invalid", kb, errors)
+    return CaseResult(ci.case_id, "invalid", json or {}, ci.source, ((), (), None, node))
+
+
 _THREAD = None
 
 
@@ -136,9 +142,7 @@ class Classifier:
         out = []
         for ci, p, errs in zip(inputs, prepared, errors):
             if errs or p is None:
-                node = result_node_triples(ci.iri or case_iri(ci.case_id), "invalid", self.kb, errs)
-                js = self.view.invalid(ci.case_id, errs) if view else {}
-                out.append(CaseResult(ci.case_id, "invalid", js, ci.source, ((), (), None, node)))
+                out.append(invalid_result(ci, errs, self.kb, self.view.invalid(ci.case_id, errs) if view else {}))
                 continue
             triples, converted = p
             derivation = derivations[ci.iri]

@@ -27,7 +27,7 @@ from multiprocessing import get_context
 from typing import Iterable, Iterator
 
 from .errors import DorsumError
-from .intake import CaseIds, CaseInput, case_iri, read_records, record_cases
+from .intake import CaseIds, CaseInput, read_records, record_cases
 from .store import StoredCase, stored_case
 
 _worker: dict = {}
@@ -105,13 +105,10 @@ class ParallelLoad:
         repeated = self.ids.repeated(ci, identity)
         if repeated is None:
             return stored
-        from .classify import CaseResult
-        from .provenance import result_node_triples
+        from .classify import invalid_result
         from .runmanifest import graph_record
 
-        errors = intake_errors + [repeated]
-        node = result_node_triples(ci.iri or case_iri(ci.case_id), "invalid", self.kb, errors)
-        result = CaseResult(ci.case_id, "invalid", {}, ci.source, ((), (), None, node))
+        result = invalid_result(ci, intake_errors + [repeated], self.kb)
         return stored_case(result, graph_record(result) if self.records else None)
 
     def close(self) -> None:
