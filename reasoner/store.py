@@ -114,12 +114,9 @@ def stored_case(result, record: dict | None = None) -> StoredCase:
             return fresh.setdefault(term, ox.BlankNode())
         return term
 
-    if hasattr(result, "ox_triples"):
-        triples = [t if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
-                   else ox.Triple(node(t.subject), t.predicate, node(t.object)) for t in dict.fromkeys(result.ox_triples())]
-        nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-    else:
-        nt = _nt_lines(result.graph)
+    triples = [t if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))
+               else ox.Triple(node(t.subject), t.predicate, node(t.object)) for t in dict.fromkeys(result.ox_triples())]
+    nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
     return StoredCase(result.case_id, result.status, nt, record)
 
 
