@@ -92,12 +92,14 @@ class Classifier:
     def validate(self, ci: CaseInput) -> list[dict]:
         return list(ci.errors) if ci.errors else self.validator.validate(ci)
 
-    def validate_many(self, inputs: list[CaseInput], prepared: list | None = None) -> list[list[dict]]:
+    def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
+                      threads: int = 2) -> list[list[dict]]:
         """The errors of each case of a chunk (intake errors, else the case shapes' errors, all
-        the chunk's cases validated at once). prepared: see `prepare`."""
+        the chunk's cases validated at once). prepared: see `prepare`; threads: see
+        CaseValidator.validate_many."""
         prepared = prepared if prepared is not None else self.prepare(inputs)
         todo = [(ci, p) for ci, p in zip(inputs, prepared) if not ci.errors]
-        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo]))
+        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads))
         return [list(ci.errors) if ci.errors else next(shaped) for ci in inputs]
 
     @staticmethod
@@ -128,7 +130,8 @@ class Classifier:
             # one case: infer while validating (on another thread), and use it only if the case is valid
             speculative = _thread().submit(self.engine.derive_batch, [(inputs[0].iri, prepared[0][0])],
                                            converted=[prepared[0][1]])
-        errors = self.validate_many(inputs, prepared)
+        # the speculative inference keeps the second core busy: the shapes' queries run on this thread
+        errors = self.validate_many(inputs, prepared, threads=1 if speculative is not None else 2)
         valid = [(ci, p) for ci, p, errs in zip(inputs, prepared, errors) if not errs and p is not None]
         if speculative is not None:
             try:

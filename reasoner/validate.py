@@ -119,9 +119,11 @@ class CaseValidator:
         """The errors of one case ([] when it conforms or has no graph)."""
         return self.validate_many([ci])[0]
 
-    def validate_many(self, inputs: list[CaseInput], prepared: list | None = None) -> list[list[dict]]:
+    def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
+                      threads: int = 2) -> list[list[dict]]:
         """The errors of each case, in order; the compiled engine validates them all at once.
-        prepared[i], when given, is (rdflib triples, pyoxigraph triples) of inputs[i]'s graph."""
+        prepared[i], when given, is (rdflib triples, pyoxigraph triples) of inputs[i]'s graph;
+        threads, how many threads the compiled engine's queries may use."""
         if self.engine == "pyshacl":
             return [self._validate_pyshacl(ci) for ci in inputs]
         if prepared is None:
@@ -135,7 +137,7 @@ class CaseValidator:
             objs = {o for _s, _p, o in triples if isinstance(o, URIRef)}
             extra.append([t for o in sorted(objs) for t in additions.get(o, ())])
         converted = None if any(c is None for _, c in todo) else [c for _, c in todo]
-        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted))
+        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted, threads))
         out = []
         for ci in inputs:
             if ci.graph is None:
