@@ -32,9 +32,11 @@ class FixpointError(DorsumError):
     """The rules kept producing new triples: a rule mints fresh terms on every pass."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Query:
-    """A query the engine runs: an inference step or a rule."""
+    """A query the engine runs: an inference step or a rule. Compared and hashed by identity (an
+    engine makes each once): the fixpoint loop keys several dicts on it, about 900 lookups a single
+    case, and hashing the fields each time cost more than the lookups."""
 
     iri: str
     text: str
@@ -415,6 +417,14 @@ class Engine:
         self.reads = {q: self._resolve_reads(a[0]) for q, a in analysed.items()}
         self.linear = {q for q, a in analysed.items() if a[1]}
         self.required = {q: a[2] for q, a in analysed.items()}
+        # key -> the queries that read it, so a derived triple marks its readers changed directly
+        # (see _run) instead of every query checking every key it reads in every pass
+        readers: dict = {}
+        for q in self.queries:
+            for k in sorted(self.reads[q] or (), key=str):
+                readers.setdefault(k, []).append(q)
+        self._readers = {k: tuple(qs) for k, qs in readers.items()}
+        self._reads_anything = frozenset(q for q in self.queries if self.reads[q] is None)
         type_iri = str(RDF.type)
         self._kb_keys = frozenset(_key(t, type_iri) for t in self._kb_triples)
         self._delta_store = self._kb_store()  # the KB and the triples a linear query has not yet seen
@@ -559,13 +569,12 @@ class Engine:
         state[:] = [start, len(derived)]
         return delta
 
-    def _changed_for(self, q: Query, last: int, n_derived: int, latest: dict) -> bool:
+    def _changed_for(self, q: Query, last: int, n_derived: int, changed_at: dict) -> bool:
         """Whether a triple q can read (store_reads) was derived since q last ran, when `last`
-        triples had been derived."""
-        reads = self.reads.get(q)
+        triples had been derived. changed_at[q]: the derived count after the last triple q can read."""
         if last == n_derived:
             return False
-        return reads is None or any(latest.get(k, 0) > last for k in reads)
+        return q in self._reads_anything or changed_at.get(q, 0) > last
 
     def _run(self, cases: list[Graph], profile: bool = False, converted: list[list] | None = None) -> Derivation:
         """Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The
@@ -589,7 +598,10 @@ class Engine:
         rdf_type = ox.NamedNode(str(RDF.type))
         last_run: dict = {}  # query -> how many triples had been derived when it last ran
         delta_state = [-1, -1]  # the derived triples the delta store holds (see _delta)
-        latest: dict = {}    # what a triple can be read as (see store_reads) -> derived count after the last such triple
+        seen: set = set()    # what the derived triples can be read as (see store_reads)
+        changed_at: dict = {}  # query -> derived count after the last derived triple it can read
+        satisfiable: set = set()  # queries one of whose required alternatives is all present (see required_keys)
+        unsatisfiable: dict = {}  # query -> len(seen) when none was: rechecked only once seen has grown
         type_iri = str(RDF.type)
         for stratum in self.strata:
             batch = inference + [q for q in self.queries if q.is_rule and q.stratum == stratum and stratum > 0]
@@ -598,16 +610,20 @@ class Engine:
                 added = 0
                 # what the linear queries due to re-run have not all seen yet starts here (see _delta)
                 floor = min((last_run[q] for q in self.linear
-                             if q in last_run and self._changed_for(q, last_run[q], len(derived), latest)), default=0)
+                             if q in last_run and self._changed_for(q, last_run[q], len(derived), changed_at)), default=0)
                 for q in batch:
                     # nothing it can read derived since this query last ran: it would find only
                     # known triples (a query reads the store and nothing else), so it is not re-run
                     last = last_run.get(q)
-                    if last is not None and self.skip_unchanged and not self._changed_for(q, last, len(derived), latest):
+                    if last is not None and self.skip_unchanged and not self._changed_for(q, last, len(derived), changed_at):
                         continue
-                    if self.skip_unchanged and not any(all(k in present or k in latest for k in alt)
-                                                       for alt in self.required[q]):
-                        continue  # each way to match lacks a triple that is nowhere in the store: no solution yet
+                    if self.skip_unchanged and q not in satisfiable:
+                        if unsatisfiable.get(q) == len(seen):
+                            continue  # nothing new to read as since the last check
+                        if not any(all(k in present or k in seen for k in alt) for alt in self.required[q]):
+                            unsatisfiable[q] = len(seen)
+                            continue  # each way to match lacks a triple that is nowhere in the store: no solution yet
+                        satisfiable.add(q)
                     last_run[q] = len(derived)
                     t0 = time.perf_counter() if profile else 0.0
                     # a linear query re-run sees only what was derived since its last run (is_linear)
@@ -630,12 +646,18 @@ class Engine:
                             generated_by.setdefault(t.subject.value, q.iri)
                     if fresh:
                         store.extend(ox.Quad(t.subject, t.predicate, t.object, self.inferred_graph) for t in fresh)
+                        derived.extend(fresh)
+                        keys = set()
                         for t in fresh:
-                            derived.append(t)
                             p = t.predicate.value
-                            latest[p] = len(derived)
+                            keys.add(p)
                             if p == type_iri:
-                                latest[(p, t.object.value)] = latest[ANY_TYPE] = len(derived)
+                                keys.add((p, t.object.value))
+                                keys.add(ANY_TYPE)
+                        seen.update(keys)
+                        for k in keys:
+                            for reader in self._readers.get(k, ()):
+                                changed_at[reader] = len(derived)
                         added += len(fresh)
                     if profile:
                         per_query[q.iri] = per_query.get(q.iri, 0.0) + time.perf_counter() - t0
