@@ -78,6 +78,32 @@ class _Lookups:
         self.json_path: dict = {}
         for s, o in kb_graph.subject_objects(DORSUM.jsonPath):
             self.json_path.setdefault(to_ox(s), str(o))
+        self.kb_graph = kb_graph
+        self._rule_copies: dict = {}
+
+    def rule_copy(self, rule: str) -> list:
+        """The knowledge-base triples a self-contained result graph copies for a rule it used: the
+        rule, its statements, their references and citations (pyoxigraph Triples, in a fixed order).
+        The same for every case, so made once a rule."""
+        found = self._rule_copies.get(rule)
+        if found is None:
+            kb_graph, node = self.kb_graph, URIRef(rule)
+            copied = [(node, RDF.type, DORSUM.Rule), (node, RDF.type, PROV.Plan)]
+            for p in (RDFS.label, DORSUM.ruleFile):
+                for o in kb_graph.objects(node, p):
+                    copied.append((node, p, o))
+            for stmt in kb_graph.objects(node, DORSUM.implements):
+                copied.append((node, DORSUM.implements, stmt))
+                for p in (RDF.type, RDFS.label):
+                    for o in kb_graph.objects(stmt, p):
+                        copied.append((stmt, p, o))
+                for rel in SOURCE_RELATIONS:
+                    for ref in kb_graph.objects(stmt, rel):
+                        copied.append((stmt, rel, ref))
+                        for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
+                            copied.append((ref, DCTERMS.bibliographicCitation, o))
+            found = self._rule_copies[rule] = ox_triples(copied)
+        return found
 
 
 _LOOKUPS: "weakref.WeakKeyDictionary[Graph, _Lookups]" = weakref.WeakKeyDictionary()
@@ -218,25 +244,9 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
                 add(c, _DERIVED, f_iri)
     if not self_contained:  # in the store, rules, statements and references live in the KB graph
         return out
-    copied: list = []
     for rule in sorted(rules_used):
-        rule = URIRef(rule)
-        copied.append((rule, RDF.type, DORSUM.Rule))
-        copied.append((rule, RDF.type, PROV.Plan))
-        for p in (RDFS.label, DORSUM.ruleFile):
-            for o in kb_graph.objects(rule, p):
-                copied.append((rule, p, o))
-        for stmt in kb_graph.objects(rule, DORSUM.implements):
-            copied.append((rule, DORSUM.implements, stmt))
-            for p in (RDF.type, RDFS.label):
-                for o in kb_graph.objects(stmt, p):
-                    copied.append((stmt, p, o))
-            for rel in SOURCE_RELATIONS:
-                for ref in kb_graph.objects(stmt, rel):
-                    copied.append((stmt, rel, ref))
-                    for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
-                        copied.append((ref, DCTERMS.bibliographicCitation, o))
-    return out + ox_triples(copied)
+        out += lookups.rule_copy(rule)
+    return out
 
 
 def new_result_graph() -> Graph:
