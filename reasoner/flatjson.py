@@ -84,7 +84,9 @@ def case_graph(obj: dict, iri: str, terms: dict[str, Term]) -> Graph | None:
         _node(case, obj, terms, triples)
     except Unsupported:
         return None
-    g = Graph()
+    # rdflib's SimpleMemory store: a case graph has no named graphs, and the default Memory store's
+    # context bookkeeping and events made building it cost 0.47 ms a case instead of 0.13
+    g = Graph(store="SimpleMemory")
     for t in triples:
         g.add(t)
     return g
