@@ -78,16 +78,15 @@ class _Lookups:
         self.json_path: dict = {}
         for s, o in kb_graph.subject_objects(DORSUM.jsonPath):
             self.json_path.setdefault(to_ox(s), str(o))
-        self.kb_graph = kb_graph
-        self._rule_copies: dict = {}
+        self._rule_copies: dict = {}  # (no reference to kb_graph: it is this object's weak key)
 
-    def rule_copy(self, rule: str) -> list:
+    def rule_copy(self, kb_graph: Graph, rule: str) -> list:
         """The knowledge-base triples a self-contained result graph copies for a rule it used: the
         rule, its statements, their references and citations (pyoxigraph Triples, in a fixed order).
         The same for every case, so made once a rule."""
         found = self._rule_copies.get(rule)
         if found is None:
-            kb_graph, node = self.kb_graph, URIRef(rule)
+            node = URIRef(rule)
             copied = [(node, RDF.type, DORSUM.Rule), (node, RDF.type, PROV.Plan)]
             for p in (RDFS.label, DORSUM.ruleFile):
                 for o in kb_graph.objects(node, p):
@@ -245,7 +244,7 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
     if not self_contained:  # in the store, rules, statements and references live in the KB graph
         return out
     for rule in sorted(rules_used):
-        out += lookups.rule_copy(rule)
+        out += lookups.rule_copy(kb_graph, rule)
     return out
 
 
