@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import count
+from time import perf_counter
 from typing import Iterable, Sequence
 
 import pyoxigraph as ox
@@ -142,6 +143,11 @@ class CompiledQuery:
     specs: tuple[ResultSpec, ...]   # ?k indexes this
 
 
+def query_name(q: CompiledQuery) -> str:
+    """A compiled shape query's name in timings: the shape it checks (its IRI's last part)."""
+    return "shape " + str(q.shape).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
 @dataclass
 class Result:
     """A validation result, with focus node and value as the data graph holds them."""
@@ -209,14 +215,22 @@ class _Values:
 _POOL = None
 
 
-def _run_all(store: ox.Store, texts: list[str], threads: int = 2) -> list[list]:
+def _run_all(store: ox.Store, texts: list[str], threads: int = 2, timings: list | None = None) -> list[list]:
     """Run read-only queries over one store, each one's rows in order. They are independent and
     Oxigraph parses, plans and evaluates without holding the GIL for most of a query, so two threads
     validate a chunk of 1000 cases in half the time; results come back in the queries' order, so
     the outcome is the same as one after the other. threads=1 when the caller already keeps the
     other core busy (a single case's inference runs meanwhile): a third thread on two cores made
-    that case about 10% slower."""
+    that case about 10% slower. timings, when given, gets each query's seconds added (the queries
+    then run one after the other, so each is timed alone)."""
     global _POOL
+    if timings is not None:
+        out = []
+        for i, t in enumerate(texts):
+            start = perf_counter()
+            out.append(list(store.query(t)))
+            timings[i] += perf_counter() - start
+        return out
     if len(texts) < 2 or threads < 2:
         return [list(store.query(t)) for t in texts]
     if _POOL is None:
@@ -232,13 +246,15 @@ class CompiledShapes:
     _canon: dict = field(default_factory=dict)
 
     def validate(self, graphs: Sequence[Iterable], extra: Sequence[Iterable] | None = None,
-                 converted: Sequence[Sequence] | None = None, threads: int = 2) -> list[list[Result]]:
+                 converted: Sequence[Sequence] | None = None, threads: int = 2,
+                 timings: dict | None = None) -> list[list[Result]]:
         """Validate each data graph and return its results: one store, one run of each query.
 
         graphs[i] holds the triples of data graph i (an rdflib Graph or a list of rdflib triples);
         extra[i], pyoxigraph Triples that also belong to it; converted[i], when given, the same
         triples as graphs[i] already converted to pyoxigraph Triples (ox_triples). threads: see
-        _run_all."""
+        _run_all. timings, when given: shape query name (see query_name) -> seconds, added to (the
+        benchmark's time per validation query)."""
         graphs = [g if isinstance(g, list) else list(g) for g in graphs]
         store = ox.Store()
         quads: list = []
@@ -262,7 +278,11 @@ class CompiledShapes:
         store.extend(quads)
         index = {gn: i for i, gn in enumerate(graph_nodes)}
         out: list[list[Result]] = [[] for _ in graphs]
-        for q, rows in zip(self.queries, _run_all(store, [q.text for q in self.queries], threads)):
+        seconds = [0.0] * len(self.queries) if timings is not None else None
+        answers = _run_all(store, [q.text for q in self.queries], threads, seconds)
+        for q, t in zip(self.queries, seconds or ()):
+            timings[query_name(q)] = timings.get(query_name(q), 0.0) + t
+        for q, rows in zip(self.queries, answers):
             for row in rows:
                 spec = q.specs[int(row["k"].value)]
                 i = index[row["g"]]

@@ -120,10 +120,11 @@ class CaseValidator:
         return self.validate_many([ci])[0]
 
     def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
-                      threads: int = 2) -> list[list[dict]]:
+                      threads: int = 2, timings: dict | None = None) -> list[list[dict]]:
         """The errors of each case, in order; the compiled engine validates them all at once.
         prepared[i], when given, is (rdflib triples, pyoxigraph triples) of inputs[i]'s graph;
-        threads, how many threads the compiled engine's queries may use."""
+        threads, how many threads the compiled engine's queries may use; timings, see
+        CompiledShapes.validate."""
         if self.engine == "pyshacl":
             return [self._validate_pyshacl(ci) for ci in inputs]
         if prepared is None:
@@ -137,7 +138,7 @@ class CaseValidator:
             objs = {o for _s, _p, o in triples if isinstance(o, URIRef)}
             extra.append([t for o in sorted(objs) for t in additions.get(o, ())])
         converted = None if any(c is None for _, c in todo) else [c for _, c in todo]
-        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted, threads))
+        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted, threads, timings))
         out = []
         for ci in inputs:
             if ci.graph is None:

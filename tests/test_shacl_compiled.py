@@ -238,6 +238,18 @@ def test_cases_mixed_in_one_chunk_give_pyshacls_errors(ctx, reference, compiled)
     assert compiled.validate_many(list(reversed(cis))) == list(reversed(expected))
 
 
+def test_one_thread_and_timed_validation_give_the_same_errors(ctx, reference, compiled):
+    """The single-case path validates on one thread and the benchmark times each shape query (one
+    after the other): the errors are the two threads' errors, and every shape query is timed."""
+    cis = all_inputs(ctx)
+    expected = [reference.validate(ci) for ci in cis]
+    timings: dict = {}
+    assert compiled.validate_many(cis, threads=1) == expected
+    assert compiled.validate_many(cis, timings=timings) == expected
+    assert len(timings) == len(compiled.compiled.queries) > 1
+    assert all(name.startswith("shape ") and seconds > 0 for name, seconds in timings.items())
+
+
 def test_classifier_batch_uses_one_validation_per_chunk(classifier, ctx, monkeypatch):
     calls = []
     original = classifier.validator.compiled.validate
