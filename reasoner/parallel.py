@@ -43,6 +43,9 @@ def _watch_parent(parent: int) -> None:
 def _init(kb_root, shacl_engine: str, records: bool, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    from .gc_policy import for_dorsum
+
+    for_dorsum()
     from .classify import Classifier
 
     _worker["classifier"] = Classifier(kb_root=kb_root, shacl_engine=shacl_engine)

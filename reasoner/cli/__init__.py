@@ -24,6 +24,9 @@ def _versions() -> str:
 def main() -> None:
     """dorsum: what to do about a lump on the back, from guideline statements to conclusions
     with provenance. Clinical decision support for professionals."""
+    from ..gc_policy import for_dorsum
+
+    for_dorsum()
 
 
 from . import check_cmd, classify_cmd, coverage_cmd, diff_cmd, docs_cmd, explain_cmd, load_cmd, query_cmd, serve_cmd, test_rules_cmd, verify_cmd  # noqa: E402,F401  (registers the subcommands)
