@@ -244,6 +244,9 @@ def endpoint(store: Path, clients: int = 8, rounds: int = 5) -> dict:
 
 
 def main() -> None:
+    from reasoner.gc_policy import for_dorsum
+
+    for_dorsum()  # what every dorsum process does, so the in-process figures match `dorsum` commands
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--full", action="store_true", help="add 100,000 cases")
