@@ -87,9 +87,7 @@ def rule_profile(n: int, src: Path, chunk: int = 200) -> dict:
 
     def run(b):
         prepared = clf.prepare(b)
-        todo = [(ci, p) for ci, p in zip(b, prepared) if not ci.errors]
-        shaped = iter(clf.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], timings=totals))
-        errors = [list(ci.errors) if ci.errors else next(shaped) for ci in b]
+        errors = clf.validate_many(b, prepared, timings=totals)
         converted = [p[1] for p, e in zip(prepared, errors) if not e and p is not None]
         d = clf.engine._run([], profile=True, converted=converted)
         for k, v in d.per_query.items():

@@ -93,13 +93,13 @@ class Classifier:
         return list(ci.errors) if ci.errors else self.validator.validate(ci)
 
     def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
-                      threads: int = 2) -> list[list[dict]]:
+                      threads: int = 2, timings: dict | None = None) -> list[list[dict]]:
         """The errors of each case of a chunk (intake errors, else the case shapes' errors, all
-        the chunk's cases validated at once). prepared: see `prepare`; threads: see
+        the chunk's cases validated at once). prepared: see `prepare`; threads and timings: see
         CaseValidator.validate_many."""
         prepared = prepared if prepared is not None else self.prepare(inputs)
         todo = [(ci, p) for ci, p in zip(inputs, prepared) if not ci.errors]
-        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads))
+        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads, timings))
         return [list(ci.errors) if ci.errors else next(shaped) for ci in inputs]
 
     @staticmethod

@@ -224,19 +224,18 @@ def _run_all(store: ox.Store, texts: list[str], threads: int = 2, timings: list 
     that case about 10% slower. timings, when given, gets each query's seconds added (the queries
     then run one after the other, so each is timed alone)."""
     global _POOL
-    if timings is not None:
-        out = []
-        for i, t in enumerate(texts):
-            start = perf_counter()
-            out.append(list(store.query(t)))
+    if timings is None and threads >= 2 and len(texts) >= 2:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _POOL = ThreadPoolExecutor(2, thread_name_prefix="dorsum-shapes")
+        return list(_POOL.map(lambda t: list(store.query(t)), texts))
+    out = []
+    for i, t in enumerate(texts):
+        start = perf_counter()
+        out.append(list(store.query(t)))
+        if timings is not None:
             timings[i] += perf_counter() - start
-        return out
-    if len(texts) < 2 or threads < 2:
-        return [list(store.query(t)) for t in texts]
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL = ThreadPoolExecutor(2, thread_name_prefix="dorsum-shapes")
-    return list(_POOL.map(lambda t: list(store.query(t)), texts))
+    return out
 
 
 @dataclass
@@ -281,7 +280,8 @@ class CompiledShapes:
         seconds = [0.0] * len(self.queries) if timings is not None else None
         answers = _run_all(store, [q.text for q in self.queries], threads, seconds)
         for q, t in zip(self.queries, seconds or ()):
-            timings[query_name(q)] = timings.get(query_name(q), 0.0) + t
+            name = query_name(q)
+            timings[name] = timings.get(name, 0.0) + t
         for q, rows in zip(self.queries, answers):
             for row in rows:
                 spec = q.specs[int(row["k"].value)]
