@@ -92,8 +92,14 @@ def _depth(value, limit: int, level: int = 0) -> int:
 
 # ---------------------------------------------------------------- the flat form
 
+# JSON-LD drops a null, so `"skin_markers": null` would silently read as "not recorded" and
+# `[null]` as "none seen": neither is what the sender said, so both are errors.
+NULL_MESSAGE = "null is not a value: leave the key out when the finding is unknown ([] means none seen for a list)"
+
+
 def unknown_keys(value, ctx: CaseContext, path: str = "") -> list[dict]:
-    """Keys JSON-LD would silently drop: each is an error naming its path, with a suggestion."""
+    """Keys and values JSON-LD would silently drop (unknown keys, nulls): each is an error naming
+    its path, with a suggestion."""
     errs = []
     if isinstance(value, dict):
         for key in value:
@@ -104,11 +110,15 @@ def unknown_keys(value, ctx: CaseContext, path: str = "") -> list[dict]:
                 near = difflib.get_close_matches(key, sorted(ctx.terms), n=1)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 errs.append(error(sub, key, f"unknown key '{key}'{hint}"))
+            elif value[key] is None:
+                errs.append(error(sub, "null", NULL_MESSAGE))
             else:
                 errs.extend(unknown_keys(value[key], ctx, sub))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            if isinstance(item, (dict, list)):
+            if item is None:
+                errs.append(error(f"{path}[{i}]", "null", NULL_MESSAGE))
+            elif isinstance(item, (dict, list)):
                 errs.extend(unknown_keys(item, ctx, f"{path}[{i}]"))
     return errs
 

@@ -78,30 +78,51 @@ class _Lookups:
         self.json_path: dict = {}
         for s, o in kb_graph.subject_objects(DORSUM.jsonPath):
             self.json_path.setdefault(to_ox(s), str(o))
+        # what a rule stands for: the statements it implements (cited when a conclusion names none
+        # of its own) and the pathway it belongs to
+        self.implements: dict = {}
+        for r, stmt in kb_graph.subject_objects(DORSUM.implements):
+            self.implements.setdefault(str(r), []).append(to_ox(stmt))
+        for stmts in self.implements.values():
+            stmts.sort(key=lambda x: x.value)
+        self.pathway: dict = {}
+        for r, pw in kb_graph.subject_objects(DORSUM.inPathway):
+            self.pathway.setdefault(str(r), to_ox(pw))
         self._rule_copies: dict = {}  # (no reference to kb_graph: it is this object's weak key)
+        self._statement_copies: dict = {}
 
     def rule_copy(self, kb_graph: Graph, rule: str) -> list:
         """The knowledge-base triples a self-contained result graph copies for a rule it used: the
-        rule, its statements, their references and citations (pyoxigraph Triples, in a fixed order).
+        rule, the statements it implements and its pathway (pyoxigraph Triples, in a fixed order).
         The same for every case, so made once a rule."""
         found = self._rule_copies.get(rule)
         if found is None:
             node = URIRef(rule)
             copied = [(node, RDF.type, DORSUM.Rule), (node, RDF.type, PROV.Plan)]
-            for p in (RDFS.label, DORSUM.ruleFile):
+            for p in (RDFS.label, DORSUM.ruleFile, DORSUM.inPathway):
                 for o in kb_graph.objects(node, p):
                     copied.append((node, p, o))
             for stmt in kb_graph.objects(node, DORSUM.implements):
                 copied.append((node, DORSUM.implements, stmt))
-                for p in (RDF.type, RDFS.label):
-                    for o in kb_graph.objects(stmt, p):
-                        copied.append((stmt, p, o))
-                for rel in SOURCE_RELATIONS:
-                    for ref in kb_graph.objects(stmt, rel):
-                        copied.append((stmt, rel, ref))
-                        for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
-                            copied.append((ref, DCTERMS.bibliographicCitation, o))
             found = self._rule_copies[rule] = ox_triples(copied)
+        return found
+
+    def statement_copy(self, kb_graph: Graph, stmt: str) -> list:
+        """The triples a self-contained result graph copies for a statement a conclusion cites or
+        departs from: its type, label, verification, conflict note, references and citations."""
+        found = self._statement_copies.get(stmt)
+        if found is None:
+            node = URIRef(stmt)
+            copied = []
+            for p in (RDF.type, RDFS.label, DORSUM.verification, DORSUM.conflictNote):
+                for o in kb_graph.objects(node, p):
+                    copied.append((node, p, o))
+            for rel in SOURCE_RELATIONS:
+                for ref in kb_graph.objects(node, rel):
+                    copied.append((node, rel, ref))
+                    for o in kb_graph.objects(ref, DCTERMS.bibliographicCitation):
+                        copied.append((ref, DCTERMS.bibliographicCitation, o))
+            found = self._statement_copies[stmt] = ox_triples(copied)
         return found
 
 
@@ -183,6 +204,7 @@ _ENGINE, _BECAUSE, _FINDING, _FINDING_PATH, _ABOUT = (to_ox(DORSUM.engine), to_o
                                                       to_ox(DORSUM.InputFinding), to_ox(DORSUM.findingPath),
                                                       to_ox(DORSUM.aboutCase))
 _SKIN_MARKERS = to_ox(DORSUM.skinMarkers)
+_SUPPORTED_BY, _DEPARTS_FROM, _PATHWAY = to_ox(DORSUM.supportedBy), to_ox(DORSUM.departsFrom), to_ox(DORSUM.pathway)
 _ENGINE_LABEL = ox.Literal("dorsum reasoner", language="en")
 
 
@@ -203,7 +225,7 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
     named: dict = {}
     for t in (*case_triples, *derivation.ox_triples):
         p = t.predicate
-        if p == _DERIVED or p == _BECAUSE:
+        if p == _DERIVED or p == _BECAUSE or p == _SUPPORTED_BY or p == _DEPARTS_FROM or p == _PATHWAY:
             named.setdefault((t.subject, p), set()).add(t.object)
     kb_graph = kb.graph
     lookups = _lookups(kb_graph)
@@ -212,9 +234,22 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
     add(engine, _TYPE, _AGENT_T)
     add(engine, _LABEL, _ENGINE_LABEL)
     rules_used = set()
+    statements_used: set = set()
     for c_str, rule_str in sorted(derivation.generated_by.items()):
         c, rule = ox.NamedNode(c_str), ox.NamedNode(rule_str)
         rules_used.add(rule_str)
+        # the statements whose conditions held: those the rule named in the conclusion, else every
+        # statement the rule implements; and the pathway of the rule, unless the rule named it
+        cited = named.get((c, _SUPPORTED_BY))
+        if not cited:
+            cited = lookups.implements.get(rule_str, ())
+            for stmt in cited:
+                add(c, _SUPPORTED_BY, stmt)
+        statements_used.update(cited)
+        statements_used.update(named.get((c, _DEPARTS_FROM), ()))
+        pathway = lookups.pathway.get(rule_str)
+        if pathway is not None and not named.get((c, _PATHWAY)):
+            add(c, _PATHWAY, pathway)
         act = ox.NamedNode(c_str + "/activity")
         assoc = ox.NamedNode(c_str + "/activity/association")
         add(c, _TYPE, _ENTITY)
@@ -245,6 +280,8 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
         return out
     for rule in sorted(rules_used):
         out += lookups.rule_copy(kb_graph, rule)
+    for stmt in sorted(x.value for x in statements_used):
+        out += lookups.statement_copy(kb_graph, stmt)
     return out
 
 

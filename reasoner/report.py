@@ -45,8 +45,9 @@ def _proof(tree: Tree, g, view, c, seen: set) -> None:
         return
     title = view.kbg.value(URIRef(rule), RDFS.label)
     branch = tree.add(f"[bold]rule[/bold] {escape(rule.rsplit('/', 1)[-1])}: {escape(str(title))}")
-    for stmt in view.statements_of(rule):
-        branch.add(f"[dim]implements[/dim] {stmt.rsplit('/', 1)[-1]}")
+    for stmt in sorted(str(x) for x in g.objects(c, DORSUM.supportedBy)):
+        status = view.evidence_status([stmt])
+        branch.add(f"[dim]cites[/dim] {stmt.rsplit('/', 1)[-1]} [dim]({status})[/dim]")
     for text in sorted(g.objects(c, DORSUM.becauseText), key=str):
         branch.add(f"[green]because[/green] {escape(str(text))}")
     for p in sorted(g.objects(c, PROV.wasDerivedFrom), key=str):
@@ -76,16 +77,19 @@ def render_report(result, clf, console: Console | None = None) -> None:
     u = j["urgency"]
     days = f", within {u['within_days']} days" if u.get("within_days") is not None else ""
     console.print(f"age groups: {', '.join(j['age_groups']) or 'none'}")
-    console.print(f"[bold]URGENCY: {u['label']}[/bold]{days}" + (f" (strength: {u['strength']})" if u.get("strength") else ""))
+    console.print(f"pathways: {', '.join(j['pathways']) or 'none (no care pathway applies)'}")
+    console.print(f"[bold]URGENCY: {u['label']}[/bold]{days}" + (f" (strength: {u['strength']})" if u.get("strength") else "")
+                  + f" [{u['evidence_status']}" + (f", pathway {u['pathway']}]" if u.get("pathway") else "]"))
 
     table = Table(title="Conclusions", show_lines=False)
-    for col in ("kind", "what", "within days", "strength", "rule"):
+    for col in ("kind", "what", "within days", "strength", "pathway", "evidence", "rule"):
         table.add_column(col)
     for key, slug_key in (("actions", "action"), ("warnings", "warning"), ("differential", "diagnosis"),
                           ("risk_factors", "factor")):
         for item in j[key]:
             table.add_row(key.replace("_", " "), item["label"], str(item.get("within_days") or ""),
-                          item.get("strength", ""), item["rule"].rsplit("/", 1)[-1])
+                          item.get("strength", ""), item.get("pathway") or "", item["evidence_status"],
+                          item["rule"].rsplit("/", 1)[-1])
     console.print(table)
     if j["missing"]:
         console.print("[bold]Missing findings[/bold] (unknown, not absent):")
@@ -102,13 +106,22 @@ def render_report(result, clf, console: Console | None = None) -> None:
     console.print(tree)
 
     console.print("[bold]Statements and references[/bold]")
-    statements = sorted({s for c in conclusions for s in view.statements_of(view.rule_of(g, c))})
+    conflicts: dict = {}
+    for item in [u, *(i for k in ("actions", "warnings", "differential", "risk_factors", "missing") for i in j[k])]:
+        for conflict in item.get("conflicts", ()):
+            conflicts[conflict["statement"]] = conflict["note"]
+    if conflicts:
+        console.print("[bold]Recorded conflicts[/bold] (the article against a verified source; the rules follow the source)")
+        for stmt, note in sorted(conflicts.items()):
+            console.print(escape(f"  - {stmt.rsplit('/', 1)[-1]}: {note}"))
+    statements = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.supportedBy)})
     for s in statements:
         text = view.kbg.value(URIRef(s), DORSUM.statementText)
         section = view.kbg.value(URIRef(s), DORSUM.articleSection)
         cites = sorted(int(x) for x in view.kbg.objects(URIRef(s), DORSUM.articleCitation))
         where = f"article section '{section}'" + (f", citation {', '.join(map(str, cites))}" if cites else ", not in the article")
-        console.print(f"  [bold]{escape(s.rsplit('/', 1)[-1])}[/bold]: {escape(str(text))} [dim]({escape(where)})[/dim]")
+        status = view.evidence_status([s])
+        console.print(f"  [bold]{escape(s.rsplit('/', 1)[-1])}[/bold] [{status}]: {escape(str(text))} [dim]({escape(where)})[/dim]")
         for ref in view.references_of([s]):
             console.print(escape(f"      - {ref['citation']}"))
     console.print(f"\n[italic]{DISCLAIMER}[/italic]")

@@ -18,6 +18,8 @@ from . import DISCLAIMER
 from .namespaces import DORSUM, PROV
 from .provenance import SOURCE_RELATIONS
 
+SUPPORT_RELATIONS = tuple(r for r in SOURCE_RELATIONS if r != DORSUM.conflictsWith)
+
 KINDS = (  # JSON list, conclusion class, property naming the concept, JSON key for the slug
     ("actions", DORSUM.ActionRecommendation, DORSUM.action, "action"),
     ("warnings", DORSUM.WarningConclusion, DORSUM.warning, "warning"),
@@ -121,22 +123,33 @@ class ResultView:
             out.add(str(t))
         return out
 
-    def statements_of(self, rule: str) -> list[str]:
-        return list(self._cached(("statements", rule),
-                                 lambda: sorted(str(s) for s in self.kbg.objects(URIRef(rule), DORSUM.implements))))
-
     def references_of(self, statements) -> list[dict]:
         key = ("references", tuple(statements))
         return [dict(r) for r in self._cached(key, lambda: self._references_of(statements))]
 
     def _references_of(self, statements) -> list[dict]:
+        """The works that support the statements: a reference a statement conflicts with is shown
+        under conflicts, never as support."""
         refs = {}
         for s in statements:
-            for rel in SOURCE_RELATIONS:
+            for rel in SUPPORT_RELATIONS:
                 for r in self.kbg.objects(URIRef(s), rel):
                     cit = self.kbg.value(r, DCTERMS.bibliographicCitation)
                     refs[str(r)] = str(cit) if cit is not None else self.label(r)
         return [{"id": k, "citation": refs[k]} for k in sorted(refs)]
+
+    def evidence_status(self, statements) -> str:
+        """verified when every statement behind a conclusion is verified against a primary source."""
+        return self._cached(("evidence", tuple(statements)), lambda: "verified" if statements and all(
+            self.kbg.value(URIRef(s), DORSUM.verification) == DORSUM.verified for s in statements) else "unverified")
+
+    def conflicts_of(self, statements) -> list[dict]:
+        """The recorded article-versus-source conflicts among the statements a conclusion cites or
+        departs from."""
+        key = ("conflicts", tuple(statements))
+        return [dict(c) for c in self._cached(key, lambda: [
+            {"statement": s, "note": str(note)} for s in statements
+            for note in [self.kbg.value(URIRef(s), DORSUM.conflictNote)] if note is not None])]
 
     def merged(self, g: Graph, conclusions: list) -> dict:
         """Provenance of one or more conclusions about the same thing, and the deciding one."""
@@ -147,9 +160,13 @@ class ResultView:
                                                     self.rule_of(g, c) or "", str(c)))
         deciding = ranked[0]
         rules = sorted({r for r in (self.rule_of(g, c) for c in conclusions) if r})
-        statements = sorted({s for r in rules for s in self.statements_of(r)})
+        statements = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.supportedBy)})
+        departs = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.departsFrom)})
         because = sorted(set().union(*(self.because(g, c) for c in conclusions)))
         out = {"within_days": days(deciding)}
+        if out["within_days"] is not None:
+            target = g.value(deciding, DORSUM.timeTarget)
+            out["within_days_label"] = self.label(target) if target is not None else None
         strength = g.value(deciding, DORSUM.strength)
         if strength is None:
             strength = next((g.value(c, DORSUM.strength) for c in ranked if g.value(c, DORSUM.strength) is not None), None)
@@ -160,6 +177,10 @@ class ResultView:
         out["statements"] = statements
         out["references"] = self.references_of(statements)
         out["because"] = because
+        pathway = g.value(deciding, DORSUM.pathway)
+        out["pathway"] = self.slug(pathway) if pathway is not None else None
+        out["evidence_status"] = self.evidence_status(statements)
+        out["conflicts"] = self.conflicts_of(sorted(set(statements) | set(departs)))
         return out
 
     # -------------------------------------------------------------- the whole result
@@ -191,6 +212,7 @@ class ResultView:
                 m = self.merged(g, cs)
                 if key != "actions":
                     m.pop("within_days", None)
+                    m.pop("within_days_label", None)
                 item.update(m)
                 items.append(item)
             lists[key] = items
@@ -206,23 +228,26 @@ class ResultView:
             item = {"finding": path, "why": "; ".join(whys)}
             m = self.merged(g, cs)
             m.pop("within_days", None)
+            m.pop("within_days_label", None)
             item.update(m)
             missing.append(item)
         patient = g.value(case, DORSUM.patient)
         age_groups = sorted(self.slug(t) for t in g.objects(patient, RDF.type)
                             if (t, SKOS.inScheme, DORSUM["scheme-age-group"]) in self.kbg) if patient is not None else []
-        return self._envelope(case_id, "classified", [], age_groups, urgency, lists, missing)
+        pathways = sorted(self.slug(p) for p in g.objects(case, DORSUM.entersPathway))
+        return self._envelope(case_id, "classified", [], age_groups, urgency, lists, missing, pathways)
 
     def invalid(self, case_id: str, errors: list[dict]) -> dict:
         return self._envelope(case_id, "invalid", errors, [], None,
                               {k: [] for k, *_ in KINDS}, [])
 
-    def _envelope(self, case_id, status, errors, age_groups, urgency, lists, missing) -> dict:
+    def _envelope(self, case_id, status, errors, age_groups, urgency, lists, missing, pathways=()) -> dict:
         return {
             "case": case_id,
             "status": status,
             "errors": errors,
             "age_groups": age_groups,
+            "pathways": list(pathways),
             "urgency": urgency,
             "actions": lists["actions"],
             "warnings": lists["warnings"],

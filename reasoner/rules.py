@@ -44,6 +44,12 @@ class RuleFile:
         return self.header.get("title", self.stem)
 
     @property
+    def pathway(self) -> str | None:
+        """The care pathway the rule belongs to (`# pathway: <slug>`), as an IRI, or None."""
+        slug = self.header.get("pathway")
+        return expand(slug if ":" in slug else f"dorsum:pathway-{slug}") if slug else None
+
+    @property
     def implements(self) -> list[str]:
         return [expand(x) for x in self.header.get("implements", [])]
 
@@ -113,3 +119,5 @@ def rule_metadata_triples(rule: RuleFile):
         yield s, URIRef("http://www.w3.org/2004/02/skos/core#definition"), Literal(rule.header["description"], lang="en")
     for stmt in rule.implements:
         yield s, DORSUM.implements, URIRef(stmt)
+    if rule.pathway:
+        yield s, DORSUM.inPathway, URIRef(rule.pathway)
