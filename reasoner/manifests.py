@@ -205,6 +205,8 @@ def expected(entry: Entry, view) -> dict:
         "differential": sorted(view.slug(x) for x in g.objects(r, DT.diagnosis)),
         "risk_factors": sorted(view.slug(x) for x in g.objects(r, DT.riskFactor)),
         "missing": sorted(str(kbg.value(x, DORSUM.jsonPath) or view.slug(x)) for x in g.objects(r, DT.missing)),
+        # the pathways the case enters: checked (closed world) only when the entry lists any
+        "pathways": sorted(view.slug(x) for x in g.objects(r, DT.pathway)) or None,
     }
 
 
@@ -226,6 +228,7 @@ def actual(result: dict, want: dict) -> dict:
         "differential": sorted(d["diagnosis"] for d in result["differential"]),
         "risk_factors": sorted(r["factor"] for r in result["risk_factors"]),
         "missing": sorted(m["finding"] for m in result["missing"]),
+        "pathways": sorted(result.get("pathways", [])) if want.get("pathways") is not None else None,
     }
 
 
@@ -245,6 +248,8 @@ def differences(want: dict, got: dict) -> list[str]:
             out.append(f"actions: {k}: expected {_spec(want['actions'][k])}, got {_spec(got['actions'][k])}")
     for key in LIST_KEYS:
         out += _set_diff(key, want[key], got[key])
+    if want.get("pathways") is not None:
+        out += _set_diff("pathways", want["pathways"], got["pathways"])
     return out
 
 
