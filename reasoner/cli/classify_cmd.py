@@ -117,7 +117,8 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
               help="json: the result view; turtle/jsonld: the result graphs with their PROV-O provenance; "
                    "nquads: the same graphs as RDFC-1.0 canonical N-Quads.")
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file instead of standard output.")
+              help="Write to this file instead of standard output (not an input, nor a case file inside an input "
+                   "directory: refused, exit 2).")
 @click.option("--manifest", "manifest", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write a run manifest (versions, SHA-256 of every knowledge-base file, input and "
                    "the output, per-case conclusions) that `dorsum verify` can check.")
@@ -128,7 +129,10 @@ def classify_cmd(inputs, fmt, out, manifest, kb_root):
     JSON Lines (input order) for several. Exit 0 if all were classified, 1 if any was invalid."""
     from ..classify import Classifier
     from ..runmanifest import RunRecord, write
+    from .guards import refuse_output_read_as_input
 
+    refuse_output_read_as_input(out, inputs)  # e.g. `classify DIR -o DIR/results.jsonl` would read it back forever
+    refuse_output_read_as_input(manifest, inputs, "manifest")
     clf = Classifier(kb_root=kb_root)
     cases: dict | None = {} if manifest else None
     with output(out) as fh:
