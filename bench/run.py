@@ -115,7 +115,7 @@ def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:
     out = {"intake (JSON-LD)": time.perf_counter() - t}
     store_dir = tmp / "stages-store"
     _shutil.rmtree(store_dir, ignore_errors=True)
-    store = open_store(store_dir)
+    store = open_store(store_dir, create=True)
     store_kb(store, clf.kb)
     for k in ("read triples", "validation (compiled shapes)", "inference (rules)", "provenance", "store write"):
         out[k] = 0.0

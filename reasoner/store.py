@@ -21,7 +21,9 @@ completes:
 from __future__ import annotations
 
 import queue
+import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -39,35 +41,129 @@ KB_INFO = URIRef(KB_GRAPH + "/info")
 class StoreError(DorsumError):
     """The store cannot be opened or written; the message says why and what to do."""
 
+    exit_code = 1
+
+
+class StoreUnusable(StoreError):
+    """The directory given as a store is no usable store: missing, empty, not a store, or damaged.
+    Nothing in it was changed. Commands exit 2 for it, as for any unusable input."""
+
+    exit_code = 2
+
+
+STORE_FILES = "CURRENT, MANIFEST-* and OPTIONS-* files"  # what an Oxigraph (RocksDB) store directory has
+ADVICE = "it was left as it is: restore a backup, or load the cases again into a new directory"
+# files only RocksDB writes: a directory with one of them but not a whole store is a damaged store
+_ROCKSDB_FILE = re.compile(r"CURRENT|IDENTITY|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob)")
+
 
 def case_graph_iri(case_id: str) -> str:
     return CASE_GRAPH_BASE + quote(case_id, safe="-._~")
 
 
-def open_store(path: str | Path, read_only: bool = False) -> ox.Store:
+def store_state(path: str | Path) -> tuple[str, str]:
+    """What the directory holds, judged by its file names only (nothing is opened or written):
+    ("missing" | "file" | "empty" | "store" | "damaged" | "other", what is wrong when damaged).
+    A store has CURRENT, naming a MANIFEST-* file that exists, and an OPTIONS-* file."""
     path = Path(path)
-    try:
+    if not path.exists():
+        return "missing", ""
+    if not path.is_dir():
+        return "file", ""
+    for _ in range(3):  # a writer rolling its manifest renames CURRENT, then deletes the old one
+        names = {p.name for p in path.iterdir()}
+        if not names:
+            return "empty", ""
+        if not any(_ROCKSDB_FILE.fullmatch(n) for n in names):
+            return "other", ""
+        if "CURRENT" not in names:
+            return "damaged", "its CURRENT file is missing"
+        if not any(n.startswith("OPTIONS-") for n in names):
+            return "damaged", "it has no OPTIONS-* file"
+        try:
+            manifest = (path / "CURRENT").read_text(encoding="ascii", errors="replace").strip()
+        except OSError as exc:
+            return "damaged", f"its CURRENT file cannot be read ({exc.strerror})"
+        if not re.fullmatch(r"MANIFEST-\d+", manifest):
+            return "damaged", f"its CURRENT file does not name a MANIFEST-* file ({manifest[:40]!r})"
+        if (path / manifest).is_file():
+            return "store", ""
+        detail = f"its CURRENT file names {manifest}, which is missing"
+        time.sleep(0.05)
+    return "damaged", detail
+
+
+def check_store(path: str | Path, create: bool = False) -> str:
+    """Raise StoreUnusable unless `path` is a store (or, with create, a new or empty directory
+    where `dorsum load` may make one); return its state. Reads directory names only."""
+    state, detail = store_state(path)
+    if state == "store" or (create and state in ("missing", "empty")):
+        return state
+    if state == "missing":
+        raise StoreUnusable(f"no store at {path}: expected a directory made by `dorsum load ... --store {path}`")
+    if state == "file":
+        raise StoreUnusable(f"{path} is a file: expected a store directory made by `dorsum load`")
+    if state == "damaged":
+        raise StoreUnusable(f"the store at {path} is damaged: {detail} (a store has {STORE_FILES}); {ADVICE}")
+    if create:
+        raise StoreUnusable(f"{path} is neither empty nor a dorsum store (it has no {STORE_FILES}): `dorsum load` "
+                            "creates a store only in a new or empty directory; choose another --store")
+    raise StoreUnusable(f"{path} is {'an empty directory' if state == 'empty' else 'not a dorsum store'}: "
+                        f"expected the {STORE_FILES} of a store made by `dorsum load`; nothing was changed")
+
+
+def open_store(path: str | Path, read_only: bool = False, create: bool = False) -> ox.Store:
+    """Open the store at `path`. Never makes a store out of a directory that is not one, and never
+    writes to a store that does not open cleanly read-only first (RocksDB opening a store writable
+    without its CURRENT file would start an empty store and delete the data files):
+    - read_only: a read-only view (it replays a killed writer's log in memory, writing nothing);
+    - writable: the store must exist and open read-only first, then it is opened for writing;
+    - create (only `dorsum load`): a new or empty directory becomes a new store.
+    StoreUnusable (exit 2) when the directory is no usable store; StoreError when it is locked or
+    cannot be written."""
+    path = Path(path)
+    state = check_store(path, create=create)
+    if state == "store":
+        view = _open_read_only(path)
         if read_only:
-            if not path.exists():
-                raise StoreError(f"no store at {path}: create one with `dorsum load ... --store {path}`")
-            try:  # a writer that was killed leaves a write-ahead log: a read-write open recovers it
-                recovered = ox.Store(str(path))
-                recovered.flush()
-                del recovered
-            except (OSError, RuntimeError):
-                pass  # another process holds the store (a load or serve): read its last committed state
-            return ox.Store.read_only(str(path))
+            return view
+        del view
+    try:
+        if state == "missing":  # a new store in a new directory (RocksDB makes only the last level)
+            path.mkdir(parents=True, exist_ok=True)
         return ox.Store(str(path))
     except (OSError, RuntimeError) as exc:
-        text = str(exc)
+        text = _one_line(exc)
         if "lock" in text.lower():
             raise StoreError(f"the store at {path} is locked: another dorsum process (load or serve) is using it. "
                              "Wait for it to finish or stop it, then retry.") from exc
         if "read-only" in text.lower() or "permission" in text.lower():
             raise StoreError(f"cannot write the store at {path}: {text}. Check the directory's permissions "
                              "and free space; stored cases are unchanged.") from exc
-        raise StoreError(f"cannot open the store at {path}: {text}. If it is corrupted, restore a backup "
-                         "or load the cases again into a new directory.") from exc
+        raise StoreError(f"cannot open the store at {path} for writing: {text}. If it is damaged, restore a "
+                         "backup or load the cases again into a new directory.") from exc
+
+
+def _open_read_only(path: Path, attempts: int = 3) -> ox.Store:
+    """A read-only view; a file a concurrent load's compaction removed meanwhile is retried."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(path))
+        except FileNotFoundError as exc:
+            if attempt == attempts - 1:
+                raise StoreUnusable(f"the store at {path} is damaged: a file is missing ({_one_line(exc)}), or a "
+                                    f"`dorsum load` kept compacting it; {ADVICE}") from exc
+            time.sleep(0.05)
+        except PermissionError as exc:
+            raise StoreUnusable(f"cannot read the store at {path}: {_one_line(exc)}; check its permissions") from exc
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise StoreUnusable(f"the store at {path} is damaged: it does not open ({_one_line(exc)}); "
+                                f"{ADVICE}") from exc
+    raise AssertionError("unreachable")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _nt_lines(g: Graph) -> str:
@@ -86,8 +182,11 @@ def store_kb(store: ox.Store, kb) -> None:
 
 def stored_kb_sha(store: ox.Store) -> str | None:
     q = f"SELECT ?sha WHERE {{ GRAPH <{KB_GRAPH}> {{ <{KB_INFO}> <{DORSUM.knowledgeBaseSha256}> ?sha }} }}"
-    for row in store.query(q):
-        return row["sha"].value
+    try:
+        for row in store.query(q):
+            return row["sha"].value
+    except RuntimeError as exc:
+        raise damaged(exc) from exc
     return None
 
 
@@ -130,7 +229,10 @@ def write_chunk(store: ox.Store, cases) -> None:
     for c in cases:  # the same id twice in one chunk: the later case wins, as in a later chunk
         latest[c.case_id] = c if isinstance(c, StoredCase) else stored_case(c)
     cases = list(latest.values())
-    stored = [c for c in cases if store.contains_named_graph(ox.NamedNode(case_graph_iri(c.case_id)))]
+    try:
+        stored = [c for c in cases if store.contains_named_graph(ox.NamedNode(case_graph_iri(c.case_id)))]
+    except RuntimeError as exc:
+        raise damaged(exc) from exc
     if not stored:
         _bulk_write(store, cases)
         return
@@ -148,6 +250,8 @@ def _bulk_write(store: ox.Store, cases: list[StoredCase]) -> None:
         # lenient: the text is Oxigraph's own serialisation of terms it already checked, so the
         # parser's IRI validation would only repeat that (about 0.5 ms a case)
         store.bulk_load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS, lenient=True)
+    except RuntimeError as exc:
+        raise damaged(exc) from exc
     except OSError as exc:
         raise StoreError(f"writing to the store failed: {exc}. Stored cases are unchanged (the write was "
                          "one atomic ingestion); free space or fix permissions and re-run the load.") from exc
@@ -210,6 +314,18 @@ class ChunkWriter:
 def _update(store: ox.Store, update: str) -> None:
     try:
         store.update(update)
+    except RuntimeError as exc:
+        raise damaged(exc) from exc
     except OSError as exc:
         raise StoreError(f"writing to the store failed: {exc}. Stored cases are unchanged (the write was "
                          "one transaction); free space or fix permissions and re-run the load.") from exc
+
+
+def damaged(exc: BaseException) -> StoreError:
+    """The error for a store that failed while being read or written with RocksDB's "Corruption: ..."
+    (a damaged data file, which opening the store does not read): StoreUnusable, or a StoreError
+    for any other storage failure."""
+    text = _one_line(exc)
+    if "corrupt" in text.lower():
+        return StoreUnusable(f"the store is damaged: {text}; {ADVICE}")
+    return StoreError(f"the store failed: {text}")

@@ -90,9 +90,9 @@ def test_corrupted_store_is_detected_with_advice(small, tmp_path):
     (store / "CURRENT").write_text("MANIFEST-999999\n")
     with pytest.raises(StoreError) as err:
         open_store(store)
-    assert "restore a backup or load the cases again" in str(err.value)
-    res = load(small, store)
-    assert res.exit_code == 1 and "cannot open the store" in res.output
+    assert "restore a backup, or load the cases again" in str(err.value)
+    res = load(small, store)  # an unusable --store: exit 2 (it was 1 before stores were told from other directories)
+    assert res.exit_code == 2 and f"the store at {store} is damaged" in res.output and "MANIFEST-999999" in res.output
 
 
 def test_query_reopens_a_view_whose_files_a_load_compacted_away(small, tmp_path):

@@ -17,7 +17,7 @@ FLUSH_EVERY_CHUNKS = 5
 @main.command("load")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--store", "store_path", required=True, type=click.Path(file_okay=False),
-              help="Store directory (created if missing).")
+              help="Store directory: a store made by `dorsum load`, or a new or empty directory to make one in.")
 @click.option("--chunk", default=1000, show_default=True, type=click.IntRange(1, 100000),
               help="Cases per transaction: classified together and written in one atomic write. Larger "
                    "chunks write faster (fewer, larger index files to merge) and hold more in memory.")
@@ -34,7 +34,8 @@ FLUSH_EVERY_CHUNKS = 5
 @kb_option
 def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     """Validate, classify and store every input case (invalid ones with their errors) in an on-disk
-    store, one named graph per case. Exit 0 if every case was classified, 1 if any was invalid."""
+    store, one named graph per case. Exit 0 if every case was classified, 1 if any was invalid, 2
+    if --store is neither a store nor a new or empty directory, or is a damaged store (left as it is)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from ..classify import Classifier
@@ -42,18 +43,20 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     from ..shacl_compile import ShapeCompileError
     from ..errors import DorsumError
     from ..store import ChunkWriter, StoreError, open_store, store_kb, stored_kb_sha, stored_case
+    from .guards import click_error, refuse_output_read_as_input
 
     jobs = _jobs(jobs)
+    refuse_output_read_as_input(manifest, inputs, "manifest")
     try:
         clf = Classifier(kb_root=kb_root, shacl_engine=shacl_engine)
     except ShapeCompileError as exc:
         raise click.ClickException(f"the case shapes cannot be compiled: {exc}") from None
     try:
-        store = open_store(store_path)
+        store = open_store(store_path, create=True)
         if stored_kb_sha(store) != clf.kb.sha256:
             store_kb(store, clf.kb)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click_error(exc) from None
     counts = {"classified": 0, "invalid": 0}
     cases: dict | None = {} if manifest else None
     start = time.perf_counter()
@@ -91,8 +94,8 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
             for stored in stream:  # streamed: a few chunks in memory at a time
                 record(stored)
             writer.close()
-        except DorsumError as exc:  # a StoreError, or a worker's failure
-            raise click.ClickException(str(exc)) from None
+        except DorsumError as exc:  # a StoreError (a damaged store: exit 2), or a worker's failure
+            raise click_error(exc) from None
         finally:
             if parallel is not None:
                 parallel.close()

@@ -24,6 +24,7 @@ def query_cmd(query_file, name, store_path, fmt, list_queries, kb_root):
     from ..analytics import list_saved, run_query, saved_query
     from ..kb import kb_paths
     from ..store import StoreError, open_store
+    from .guards import click_error
 
     paths = kb_paths(kb_root)
     if list_queries:
@@ -37,8 +38,8 @@ def query_cmd(query_file, name, store_path, fmt, list_queries, kb_root):
     text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
     try:
         sys.stdout.write(_query_read_only(store_path, text, fmt, open_store, run_query))
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except StoreError as exc:  # a directory that is no usable store: exit 2
+        raise click_error(exc) from None
     except SyntaxError as exc:
         raise click.ClickException(f"SPARQL syntax error: {exc}") from exc
 

@@ -19,7 +19,16 @@ from .options import kb_option
 @kb_option
 def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, kb_root):
     """Serve the store as a read-only SPARQL 1.1 endpoint (GET/POST /sparql), plus POST /classify
-    and GET /health. Never makes outbound requests."""
+    and GET /health. Never makes outbound requests. The store must be one made by `dorsum load`
+    that opens cleanly: no other directory is made a store (exit 2, nothing changed)."""
+    from ..store import StoreError, open_store
+    from .guards import click_error
+
+    try:  # before the server starts: a clear one-line error, and a damaged store is never opened for writing
+        view = open_store(store_path, read_only=True)
+    except StoreError as exc:
+        raise click_error(exc) from None
+    del view
     from ..server import Settings, serve
 
     serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root), host=host, port=port)
