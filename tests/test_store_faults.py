@@ -98,7 +98,7 @@ def test_corrupted_store_is_detected_with_advice(small, tmp_path):
 def test_query_reopens_a_view_whose_files_a_load_compacted_away(small, tmp_path):
     """`dorsum query` while a load writes: a read-only view can find a file the writer's compaction
     removed. The query is run again on a fresh view; if files keep changing, the error says why."""
-    from reasoner.cli.query_cmd import _query_read_only
+    from reasoner.query_limits import query_read_only as _query_read_only
     from reasoner.store import StoreError, open_store
 
     store = tmp_path / "store"

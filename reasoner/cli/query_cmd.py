@@ -1,4 +1,5 @@
-"""`dorsum query`: run a saved analytics query (--name) or any .rq file against a store."""
+"""`dorsum query`: run a saved analytics query (--name) or any .rq file against a store, read-only,
+under the endpoint's query limits (query_limits)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,18 @@ from .options import kb_option
               help="Store directory made by `dorsum load`.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
 @click.option("--list", "list_queries", is_flag=True, help="List the saved queries and what each answers.")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Time limit, seconds (as `dorsum serve`); the query also runs under the endpoint's memory limit.")
+# the default is query_limits.TIMEOUT, kept literal so that no command pays for importing it (tested equal)
 @kb_option
-def query_cmd(query_file, name, store_path, fmt, list_queries, kb_root):
-    """Run a SPARQL query over the store (the default graph is the union of all graphs)."""
-    from ..analytics import list_saved, run_query, saved_query
+def query_cmd(query_file, name, store_path, fmt, list_queries, timeout, kb_root):
+    """Run a SPARQL query over the store (the default graph is the union of all graphs). The store
+    is opened read-only, never created or repaired; the query runs in a child process with the
+    endpoint's memory limit and the time limit, and is stopped past either."""
+    from ..analytics import list_saved, saved_query
+    from ..errors import DorsumError
     from ..kb import kb_paths
-    from ..store import StoreError, open_store
+    from ..query_limits import run_limited
     from .guards import click_error
 
     paths = kb_paths(kb_root)
@@ -37,27 +44,9 @@ def query_cmd(query_file, name, store_path, fmt, list_queries, kb_root):
         raise click.UsageError("--store is required")
     text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
     try:
-        sys.stdout.write(_query_read_only(store_path, text, fmt, open_store, run_query))
-    except StoreError as exc:  # a directory that is no usable store: exit 2
+        sys.stdout.write(run_limited(store_path, text, fmt, timeout))
+    except DorsumError as exc:  # the store (unusable: exit 2), or a limit
         raise click_error(exc) from None
     except SyntaxError as exc:
-        raise click.ClickException(f"SPARQL syntax error: {exc}") from exc
+        raise click.ClickException(f"SPARQL syntax error: {exc}") from None
 
-
-def _query_read_only(store_path, text: str, fmt: str, open_store, run_query, attempts: int = 3) -> str:
-    """The query over a read-only view of the store. A `dorsum load` writing the store meanwhile
-    compacts its files, and a view opened before may find one gone: the view is reopened (it then
-    sees the load's latest committed chunks) and the query run again."""
-    from ..store import StoreError
-
-    for attempt in range(attempts):
-        store = open_store(store_path, read_only=True)
-        try:
-            return run_query(store, text, fmt)
-        except FileNotFoundError as exc:
-            if attempt == attempts - 1:
-                raise StoreError(f"the store's files changed {attempts} times while the query read them ({exc}): "
-                                 "a `dorsum load` is writing it. Retry, or query when the load has finished.") from exc
-        finally:
-            del store
-    raise AssertionError("unreachable")
