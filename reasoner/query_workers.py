@@ -4,6 +4,12 @@ An Oxigraph query cannot be cancelled from Python, and a cross join can eat all 
 is a process with its own memory limit that opens a read-only snapshot (a RocksDB checkpoint) of
 the store; the server waits for its answer up to the timeout, and on timeout or crash kills it,
 starts a fresh one and answers with a clear error. The server keeps serving.
+
+A worker checks each query before Oxigraph sees it (query_safety: no SERVICE, no update; parsed
+here, not on the server's event loop) and runs the checked text over the dataset the request names
+(FROM / FROM NAMED, or the protocol's default-graph-uri / named-graph-uri). Oxigraph itself cannot
+be told not to make HTTP requests, so on Linux each worker also moves, when the system lets it, into
+a network namespace of its own, with no network at all (no_network).
 """
 
 from __future__ import annotations
@@ -25,9 +31,43 @@ def _error(status: int, message: str) -> Answer:
     return Answer(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
 
 
+def no_network() -> bool:
+    """Move this process into a new, empty network namespace (Linux: unshare(2), as root or, where
+    unprivileged user namespaces are allowed, in a user namespace of its own that maps the same
+    user), so nothing it runs can open a network connection, even to 127.0.0.1. Connections and
+    pipes already open (the worker's pipe to the server) keep working. Call it while the process has
+    one thread. True when done; False when the system does not allow it (then nothing changed)."""
+    import sys
+
+    if sys.platform != "linux":
+        return False
+    import ctypes
+    import os
+
+    clone_newuser, clone_newnet = 0x10000000, 0x40000000
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        unshare = libc.unshare
+    except (OSError, AttributeError):
+        return False
+    uid, gid = os.getuid(), os.getgid()
+    if unshare(clone_newnet) == 0:
+        return True
+    if unshare(clone_newuser | clone_newnet) != 0:
+        return False
+    for name, line in (("setgroups", "deny"), ("gid_map", f"{gid} {gid} 1"), ("uid_map", f"{uid} {uid} 1")):
+        try:  # keep this process's own uid and gid inside the namespace (else it shows as nobody)
+            with open(f"/proc/self/{name}", "w") as fh:
+                fh.write(line)
+        except OSError:
+            pass
+    return True
+
+
 def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - runs in a child process
     import resource
 
+    no_network()  # first: the process has one thread until pyoxigraph starts RocksDB's
     if memory_limit:
         try:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -35,6 +75,8 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
             pass
     import pyoxigraph as ox
 
+    from rdflib.plugins.sparql import parser  # noqa: F401 - builds the grammar now, not on the first query
+    from .query_safety import QueryRefused, check_query, dataset_options
     from .sparql_protocol import (NotAcceptable, negotiate, serialize_boolean, serialize_rows,
                                   serialize_triples)
 
@@ -45,13 +87,15 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
         except (EOFError, KeyboardInterrupt):
             return
         try:
+            deadline = time.monotonic() + req["timeout"]
+            checked = check_query(req["query"], "this endpoint")
+            dataset = dataset_options(checked, req.get("default_graphs", ()), req.get("named_graphs", ()))
             if req["snapshot"] != opened:
                 store = None
                 store = ox.Store.read_only(req["snapshot"])
                 opened = req["snapshot"]
-            deadline = time.monotonic() + req["timeout"]
             cap = req["max_results"]
-            result = store.query(req["query"], use_default_graph_as_union=True)
+            result = store.query(checked.text, **dataset)
             if isinstance(result, ox.QueryBoolean):
                 fmt, media = negotiate("results", req["accept"], req["format"])
                 conn.send(Answer(200, media, serialize_boolean(bool(result), fmt)))
@@ -71,6 +115,8 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
             else:
                 body = serialize_rows([v.value for v in result.variables], items, fmt)
             conn.send(Answer(200, media, body))
+        except QueryRefused as exc:
+            conn.send(_error(exc.status, str(exc)))
         except NotAcceptable as exc:
             conn.send(_error(406, str(exc)))
         except SyntaxError as exc:

@@ -3,8 +3,12 @@
 - GET/POST /sparql (alias /query): queries by GET, by form POST and by application/sparql-query;
   content negotiation by query form and Accept q-values, or `format`/`output` parameters;
   a SPARQL service description when no query is given.
-- SPARQL Update and SERVICE are refused with a 4xx message; queries run in worker processes with a
-  timeout and a result-size cap (see query_workers), so a runaway query never hangs the server.
+- The RDF dataset is the query's FROM / FROM NAMED, or the `default-graph-uri` / `named-graph-uri`
+  parameters when given (they take precedence), else the union of all graphs as the default graph.
+- SPARQL Update and SERVICE are refused with a 4xx message, decided on the parsed query
+  (query_safety) in the worker process; queries run in worker processes with a timeout and a
+  result-size cap (see query_workers), so a runaway query never hangs the server. The event loop
+  only moves bytes: it never scans or parses a query.
 - POST /classify takes one case in the flat JSON form and returns its result (?store=true stores it).
 - GET /health reports the store and knowledge base. CORS headers let browser tools call it.
 The server holds the store's write lock; a `dorsum load` on the same store meanwhile is refused.
@@ -26,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from . import DISCLAIMER, __version__
 from .query_workers import WorkerPool
-from .sparql_protocol import GRAPH_FORMATS, NotAcceptable, negotiate, refusal
+from .sparql_protocol import GRAPH_FORMATS, NotAcceptable, negotiate
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -108,33 +112,35 @@ def create_app(settings: Settings) -> FastAPI:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > settings.max_body:
             return _text(413, f"request body larger than {settings.max_body} bytes")
-        body = b""
+        body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > settings.max_body:
                 return _text(413, f"request body larger than {settings.max_body} bytes")
-        return body
+        return bytes(body)
 
-    async def answer_query(request: Request, query: str | None, fmt: list) -> Response:
+    async def answer_query(request: Request, query: str | None, fmt: list, graphs: tuple = ((), ())) -> Response:
+        # nothing here reads the query's text: the worker checks it (query_safety) and runs it
         state: State = request.app.state.dorsum
         accept = request.headers.get("accept")
-        if not query or not query.strip():
+        if not query or query.isspace():
             try:
                 return service_description(str(request.url).split("?")[0], accept, fmt)
             except NotAcceptable as exc:
                 return _text(406, str(exc))
-        why = refusal(query)
-        if why:
-            return _text(403 if "read-only" in why else 400, why)
+        if len(query) > settings.max_body:  # a GET's query: the same bound as a body
+            return _text(413, f"query longer than {settings.max_body} characters")
         request_data = {"query": query, "accept": accept, "format": fmt, "max_results": settings.max_results,
-                        "snapshot": state.snapshot}
+                        "snapshot": state.snapshot, "default_graphs": list(graphs[0]), "named_graphs": list(graphs[1])}
         ans = await run_in_threadpool(state.pool.run, request_data, settings.timeout)
         return Response(ans.body, status_code=ans.status, media_type=ans.media_type)
 
     sparql_doc = {"parameters": [
         {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100000}},
         {"name": "format", "in": "query", "required": False, "schema": {"type": "string"}},
-        {"name": "output", "in": "query", "required": False, "schema": {"type": "string"}}]}
+        {"name": "output", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "default-graph-uri", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}}},
+        {"name": "named-graph-uri", "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}}}]}
 
     @app.get("/sparql", openapi_extra=sparql_doc, summary="SPARQL query by GET (no query: service description)")
     @app.get("/query", include_in_schema=False)
@@ -142,13 +148,14 @@ def create_app(settings: Settings) -> FastAPI:
         q = request.query_params
         if "update" in q:
             return _text(403, "this endpoint is read-only: SPARQL Update is not accepted")
-        return await answer_query(request, q.get("query"), q.getlist("format") + q.getlist("output"))
+        return await answer_query(request, q.get("query"), q.getlist("format") + q.getlist("output"), _graphs(q))
 
     @app.post("/sparql", summary="SPARQL query by POST (form-encoded or application/sparql-query)",
               openapi_extra={"requestBody": {"content": {
                   "application/sparql-query": {"schema": {"type": "string"}},
                   "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
-                      "query": {"type": "string"}, "format": {"type": "string"}, "output": {"type": "string"}}}}}}})
+                      "query": {"type": "string"}, "format": {"type": "string"}, "output": {"type": "string"},
+                      "default-graph-uri": {"type": "string"}, "named-graph-uri": {"type": "string"}}}}}}})
     @app.post("/query", include_in_schema=False)
     async def sparql_post(request: Request):
         body = await read_body(request)
@@ -161,9 +168,10 @@ def create_app(settings: Settings) -> FastAPI:
             return _text(403, "this endpoint is read-only: SPARQL Update is not accepted")
         if ctype == "application/sparql-query":
             try:
-                return await answer_query(request, body.decode("utf-8"), fmt)
+                text = body.decode("utf-8")
             except UnicodeDecodeError:
                 return _text(400, "the query is not UTF-8 text")
+            return await answer_query(request, text, fmt, _graphs(params))
         if ctype == "application/x-www-form-urlencoded":
             try:
                 form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
@@ -172,7 +180,9 @@ def create_app(settings: Settings) -> FastAPI:
             if "update" in form:
                 return _text(403, "this endpoint is read-only: SPARQL Update is not accepted")
             fmt = fmt + form.get("format", []) + form.get("output", [])
-            return await answer_query(request, (form.get("query") or [None])[0], fmt)
+            graphs = (form.get("default-graph-uri", []), form.get("named-graph-uri", []))
+            return await answer_query(request, (form.get("query") or [None])[0], fmt,
+                                      graphs if any(graphs) else _graphs(params))
         return _text(415, "send the query as application/sparql-query or application/x-www-form-urlencoded")
 
     @app.get("/health", summary="Liveness and what the server serves")
@@ -211,6 +221,11 @@ def _classify(state: State, body: bytes, store: bool):
             write_chunk(state.store, [result])
             state.snapshot = state._snapshot()
         return result
+
+
+def _graphs(params) -> tuple[list, list]:
+    """The SPARQL 1.1 Protocol's dataset parameters (each may repeat) of a query string."""
+    return params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
 
 
 def _text(status: int, message: str) -> Response:

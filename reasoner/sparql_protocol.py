@@ -1,11 +1,11 @@
 """SPARQL 1.1 Protocol details that do not depend on a web framework: content negotiation by query
-form and Accept q-values (plus the `format`/`output` parameters some clients send), refusing
-updates and federation, and writing result rows in the standard result formats."""
+form and Accept q-values (plus the `format`/`output` parameters some clients send), and writing
+result rows in the standard result formats. Refusing updates and federation is query_safety's,
+decided on the parsed query where the query runs."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pyoxigraph as ox
 
@@ -110,26 +110,6 @@ def _from_accept(table: dict, accept: str | None) -> tuple[str, str]:
 
 def _specificity(media: str) -> int:
     return 0 if media == "*/*" else 1 if media.endswith("/*") else 2
-
-
-_STRIP = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*')
-
-
-def code_only(query: str) -> str:
-    """The query with strings, IRIs and comments blanked (same length, so offsets still hold),
-    so keyword checks and brace matching see only syntax."""
-    return _STRIP.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), query)
-
-
-def refusal(query: str) -> str | None:
-    """Why this request is refused (read-only, no federation), or None."""
-    code = code_only(query)
-    if re.search(r"\bSERVICE\b", code, re.I):
-        return ("SERVICE (federated query) is disabled: this endpoint never makes outbound requests")
-    if re.search(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", code, re.I) and \
-            not re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", code, re.I):
-        return "this endpoint is read-only: SPARQL Update is not accepted"
-    return None
 
 
 def term_json(t) -> dict:
