@@ -33,8 +33,19 @@ def _term(t) -> str:
     return str(t)
 
 
-def run_query(store: ox.Store, text: str, fmt: str) -> str:
-    result = store.query(SPARQL_PREFIXES + text, use_default_graph_as_union=True)
+def run_query(store: ox.Store, text: str, fmt: str, default_graphs=(), named_graphs=()) -> str:
+    """The query's result in `fmt`. The query is checked first (query_safety: no SERVICE, no update;
+    refused with a SyntaxError that says why) and runs over its own FROM / FROM NAMED dataset, or
+    the graphs given (as the protocol's default-graph-uri / named-graph-uri), else over the union
+    of all graphs."""
+    from .query_safety import QueryRefused, check_query, dataset_options
+
+    try:
+        checked = check_query(SPARQL_PREFIXES + text)
+        dataset = dataset_options(checked, default_graphs, named_graphs)
+    except QueryRefused as exc:  # `dorsum query` words a SyntaxError as the query's fault, and exits 1
+        raise SyntaxError(f"query refused: {exc}") from None
+    result = store.query(checked.text, **dataset)
     if isinstance(result, ox.QueryBoolean):
         return ("true" if bool(result) else "false") + "\n"
     if isinstance(result, ox.QueryTriples):

@@ -68,6 +68,9 @@ def _child(conn, memory_limit, timeout, store_path: str, text: str, fmt: str,
     fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)  # what the child prints (a Rust abort's message)
     os.dup2(fd, 2)
     os.close(fd)
+    from .query_workers import no_network
+
+    no_network()  # as the endpoint's workers: no request can leave this process (query_safety refuses SERVICE too)
     limit_memory(memory_limit)
     if timeout:  # if the parent is gone (killed), the child still ends: SIGALRM's default action
         signal.alarm(int(timeout) + 10)
