@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyshacl import validate
-from rdflib import Graph
+from rdflib import BNode, Graph
 from rdflib.namespace import RDF
 
 from .errors import KnowledgeBaseError
@@ -59,6 +59,32 @@ def shape_problems(data: Graph, shapes: Graph) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.node, p.message))
 
 
+def shape_sparql_problems(shapes: Graph) -> list[Problem]:
+    """SHACL-SPARQL in a shapes graph (sh:select, sh:ask, sh:construct: constraints, targets, rules
+    and functions, which pySHACL runs with rdflib's engine) that has a SERVICE clause: rdflib would
+    send a request for it. Each is named by the shape or node that holds it."""
+    from .query_safety import QueryRefused, kb_query_refusal, normalise
+
+    declared = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shapes.namespaces() if p and "<" not in ns and ">" not in ns)
+    for decl in shapes.objects(None, SH.declare):
+        prefix, ns = shapes.value(decl, SH.prefix), shapes.value(decl, SH.namespace)
+        if prefix is not None and ns is not None and ">" not in str(ns):
+            declared += f"PREFIX {prefix}: <{ns}>\n"
+    problems = []
+    for key in (SH.select, SH.ask, SH.construct):
+        for node, text in shapes.subject_objects(key):
+            try:
+                why = kb_query_refusal(SPARQL_PREFIXES + declared + normalise(str(text)))
+            except QueryRefused as exc:
+                why = str(exc)
+            if why:
+                holder = next((s for s in shapes.subjects(None, node) if not isinstance(s, BNode)), None) \
+                    if isinstance(node, BNode) else node
+                where = holder.n3(shapes.namespace_manager) if holder is not None else "a blank node"
+                problems.append(Problem("load", "ERROR", where, f"its {key.n3(shapes.namespace_manager)} query: {why}"))
+    return sorted(problems, key=lambda p: (p.node, p.message))
+
+
 def qa_problems(kb: KnowledgeBase) -> list[Problem]:
     problems = []
     for check in kb.checks:
@@ -96,6 +122,7 @@ def run_check(root=None, reasoner: bool = True) -> CheckReport:
             report.problems.append(Problem("hermit", "ERROR", "java", str(exc)))
     else:
         report.hermit = "skipped (--no-reasoner)"
-    report.problems += shape_problems(kb.graph, kb.kb_shapes)
+    refused = shape_sparql_problems(kb.kb_shapes)
+    report.problems += refused or shape_problems(kb.graph, kb.kb_shapes)  # pySHACL would run the SERVICE
     report.problems += qa_problems(kb)
     return report

@@ -10,6 +10,8 @@ checks the same axioms in `dorsum check`, and a test compares the two on boundar
 
 from __future__ import annotations
 
+import re
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, XSD
@@ -20,6 +22,16 @@ FACETS = {XSD.minInclusive: ">=", XSD.minExclusive: ">", XSD.maxInclusive: "<=",
 
 class Unsupported(ValueError):
     """An OWL construct this compiler does not translate (the class is then left to HermiT)."""
+
+
+def _iri(term) -> str:
+    """`<iri>`, for an IRI that SPARQL's IRIREF can hold as it is. rdflib's Turtle parser accepts
+    escapes that make any character (`<http://a\\u003E ...>`), and such an IRI written into the query
+    text would end the IRI and write query syntax (a SERVICE clause, say)."""
+    text = str(term)
+    if re.search(r'[\x00-\x20<>"{}|^`\\]', text):
+        raise Unsupported(f"IRI {text!r} cannot be written in SPARQL")
+    return f"<{text}>"
 
 
 def _lit(lit) -> str:
@@ -64,15 +76,15 @@ def compile_class(g: Graph, cls: URIRef, expr) -> str:
     patterns, filters = [], []
     for i, member in enumerate(Collection(g, lst)):
         if isinstance(member, URIRef):
-            patterns.append(f"?x a <{member}> .")
+            patterns.append(f"?x a {_iri(member)} .")
             continue
         prop, rng = g.value(member, OWL.onProperty), g.value(member, OWL.someValuesFrom)
         if prop is None or rng is None or (prop, RDF.type, OWL.DatatypeProperty) not in g:
             raise Unsupported("only someValuesFrom restrictions on datatype properties are compiled")
-        patterns.append(f"?x <{prop}> ?v{i} .")
+        patterns.append(f"?x {_iri(prop)} ?v{i} .")
         filters.append(data_range_filter(g, rng, f"?v{i}"))
     body = " ".join(patterns) + "".join(f" FILTER {f}" for f in filters)
-    return f"CONSTRUCT {{ ?x a <{cls}> }} WHERE {{ {body} }}"
+    return f"CONSTRUCT {{ ?x a {_iri(cls)} }} WHERE {{ {body} }}"
 
 
 def compile_defined_classes(g: Graph) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KnowledgeBaseError
-from .namespaces import DORSUM, PREFIXES, RULE_BASE
+from .namespaces import DORSUM, PREFIXES, RULE_BASE, SPARQL_PREFIXES
 
 HEADER_LINE = re.compile(r"^#\s*([a-z-]+)\s*:\s*(.*?)\s*$")
 LIST_KEYS = {"implements"}
@@ -86,18 +86,28 @@ def parse_header(text: str) -> dict:
 
 
 def read_query_dir(directory: Path, root: Path, base: str = RULE_BASE) -> list[RuleFile]:
-    """Read every .rq file of a directory, sorted by name so the run order is fixed."""
+    """Read every .rq file of a directory, sorted by name so the run order is fixed. A query with a
+    SERVICE (federated query) clause is refused with an error naming its file (query_safety); the
+    text kept is the normalised one, which is what was checked and what the engines run."""
+    from .query_safety import QueryRefused, kb_query_refusal, normalise
+
     if not directory.is_dir():
         return []
     out = []
     for path in sorted(directory.glob("*.rq")):
+        rel = str(path.relative_to(root))
         try:
-            text = path.read_text(encoding="utf-8")
+            text = normalise(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
-            raise KnowledgeBaseError(str(path.relative_to(root)), f"not UTF-8: {exc}") from exc
+            raise KnowledgeBaseError(rel, f"not UTF-8: {exc}") from exc
+        except QueryRefused as exc:
+            raise KnowledgeBaseError(rel, str(exc)) from None
+        why = kb_query_refusal(SPARQL_PREFIXES + text)
+        if why:
+            raise KnowledgeBaseError(rel, why)
         header = parse_header(text)
         iri = expand(header["rule"]) if "rule" in header else base + path.stem
-        out.append(RuleFile(path, str(path.relative_to(root)), iri, text, header))
+        out.append(RuleFile(path, rel, iri, text, header))
     return out
 
 
