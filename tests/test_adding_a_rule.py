@@ -86,7 +86,7 @@ def run_console(body: str, repo) -> None:
 def test_following_the_guide_adds_a_rule_that_fires_and_is_covered(repo_without_the_example, monkeypatch):
     repo = repo_without_the_example
     monkeypatch.chdir(repo)
-    assert not (repo / "queries" / "rules" / "red-flag-pain.rq").exists()
+    assert not (repo / "queries" / "rules" / "cutaneous-horn-scc-features.rq").exists()
     for lang, a, body in blocks():
         if "file" in a:
             (repo / a["file"]).write_text(body, encoding="utf-8")

@@ -21,8 +21,9 @@ def test_single_case_gives_one_json_object():
     res = invoke("classify", EXAMPLES / "growing-lump-adult.json")
     assert res.exit_code == 0, res.output
     result = json.loads(res.output)
-    assert list(result) == ["case", "status", "errors", "age_groups", "urgency", "actions", "warnings",
+    assert list(result) == ["case", "status", "errors", "age_groups", "pathways", "urgency", "actions", "warnings",
                             "differential", "risk_factors", "missing", "knowledge_base", "disclaimer"]
+    assert result["pathways"] == ["adult-soft-tissue"]
     assert result["urgency"]["level"] == "urgent" and result["urgency"]["within_days"] == 14
     action = next(a for a in result["actions"] if a["action"] == "ultrasound-soft-tissue")
     assert action["strength"] == "consider" and action["within_days"] == 14

@@ -47,6 +47,9 @@ DERIVED_VALUE_DIVERGENCES = {
     "infant-2-months-dermal-sinus": DECIMAL_DIVISION,
     "infant-4-months-simple-dimple-and-discoloration": DECIMAL_DIVISION,
     "neonate-dermal-sinus-since-birth": DECIMAL_DIVISION,
+    "safety-infant-2-months-isolated-simple-dimple-no-lump": DECIMAL_DIVISION,
+    "safety-neonate-hairy-patch-no-lump": DECIMAL_DIVISION,
+    "safety-neonate-hairy-patch-lump-unknown": DECIMAL_DIVISION,
 }
 
 
@@ -74,10 +77,16 @@ def runs(classifier, reference):
             (ci,) = list(classifier.inputs([entry.action]))
             result = classifier.classify_many([ci])[0]
             assert result.ok, f"{entry.action}: {result.json.get('errors')}"
+            # dorsum's side is what its engine derived, before provenance adds the statements and
+            # pathway of conclusions whose rule named none (not rule output, like wasGeneratedBy)
+            theirs = Graph()
+            theirs += ci.graph
+            for t in classifier.engine.derive(ci.graph).triples:
+                theirs.add(t)
             ours = Graph()
             ours += ci.graph
             ours += reference.derive(ci.graph)
-            cache[entry.iri] = (ci, result.graph, ours)
+            cache[entry.iri] = (ci, theirs, ours)
         return cache[entry.iri]
     return run
 
@@ -146,7 +155,7 @@ def test_rdflib_and_oxigraph_derive_the_same_values_on_the_case(entry, runs, kb)
 
 def test_the_comparison_fails_when_the_engines_disagree(classifier, reference, kb, vocabulary):
     # the reference without one rule concludes less for an entry that rule fires on
-    rule = "https://w3id.org/dorsum/rule/red-flag-deep"
+    rule = "https://w3id.org/dorsum/rule/adult-red-flags"
     (entry,) = [e for e in ENTRIES if e.name == "adult-deep-lump-alone"]
     (ci,) = list(classifier.inputs([entry.action]))
     dorsum_graph = classifier.classify_many([ci])[0].graph
@@ -157,5 +166,5 @@ def test_the_comparison_fails_when_the_engines_disagree(classifier, reference, k
     ours = conclusion_triples(without, ci, kb.graph, vocabulary)
     assert ours != theirs
     lost = {s for s, _p, _o in theirs - ours}
-    assert URIRef(ci.iri + "/conclusion/red-flag-deep") in lost
-    assert "Oxigraph only: <case>/conclusion/red-flag-deep " in differences(ours, theirs, ci.iri)
+    assert URIRef(ci.iri + "/conclusion/adult-red-flags/deep") in lost
+    assert "Oxigraph only: <case>/conclusion/adult-red-flags/deep " in differences(ours, theirs, ci.iri)

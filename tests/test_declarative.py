@@ -59,7 +59,7 @@ def test_thresholds_are_data(kb_copy, tmp_path):
     """Changing the red-flag size in one place (the threshold individual) changes the conclusion."""
     from reasoner.classify import Classifier
     f = tmp_path / "case.json"
-    f.write_text(json.dumps({"id": "t", "patient": {"age_years": 40}, "lump": {"size_cm": 4}}))
+    f.write_text(json.dumps({"id": "t", "patient": {"age_years": 10}, "lump": {"size_cm": 4}}))
     before = list(Classifier(kb_root=kb_copy).classify_paths([f]))[0].json
     assert "size-over-3cm" in [r["factor"] for r in before["risk_factors"]]
     th = kb_copy / "ontology" / "thresholds.ttl"

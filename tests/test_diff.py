@@ -22,10 +22,11 @@ RULE = "https://w3id.org/dorsum/rule/"
 STMT = "https://w3id.org/dorsum/"
 KB_DIRS = ("ontology", "shapes", "queries", "context")
 
-# The red-flag size moves from 3 cm to 5 cm: the lumps measured between 3 and 5 cm lose their
-# size risk factors; those of 5 cm and more (the 7 cm lipomas, the 6.5 cm adult sarcoma) keep them.
-SIZE_CHANGED = {"adult-size-over-3cm-alone", "adult-ultrasound-uncertain-concern-persists",
-                "child-ultrasound-suggestive-of-sarcoma"}
+# The children's red-flag size moves from 3 cm to 5 cm: the children's lumps measured between 3 and 5 cm lose
+# their size risk factors; adults, assessed on 5 cm (threshold-adult-size-cm), are untouched.
+N_CASES = len(list(VIGNETTES.glob("*.json")))
+SIZE_CHANGED = {"child-ultrasound-suggestive-of-sarcoma", "safety-child-firm-4cm-benign-scan", "safety-child-firm-4cm-stable",
+                "safety-child-soft-4cm-stable"}
 
 
 def invoke(*args):
@@ -76,40 +77,41 @@ def test_threshold_change_names_cases_fields_and_rules(size_5cm, tmp_path):
     assert report["base"]["sha256"] != report["head"]["sha256"]
     assert report["base"]["version"] == report["head"]["version"] == "0.1.0"
     assert report["base"]["root"] == str(ROOT) and report["head"]["root"] == str(size_5cm)
-    assert report["summary"] == {"cases": 52, "changed": 3, "unchanged": 49, "invalid": {"base": 0, "head": 0}}
+    assert report["summary"] == {"cases": N_CASES, "changed": 4, "unchanged": N_CASES - 4, "invalid": {"base": 0, "head": 0}}
     cases = {c["case"]: {ch["field"]: ch for ch in c["changes"]} for c in report["cases"]}
     assert set(cases) == SIZE_CHANGED
     assert [c["case"] for c in report["cases"]] == sorted(SIZE_CHANGED)
 
-    # the 4.2 cm adult lump: no red flag left, so no urgent ultrasound
-    alone = cases["adult-size-over-3cm-alone"]
+    # the child's soft 4 cm lump: no red flag left, so no urgent ultrasound
+    alone = cases["safety-child-soft-4cm-stable"]
     assert set(alone) == {"urgency", "actions", "warnings", "differential", "risk_factors"}
     rf = alone["risk_factors"]
     assert rf["before"] == ["size-over-3cm"] and rf["after"] == [] and rf["disappeared"] == ["size-over-3cm"]
     [resp] = rf["responsible"]
-    assert resp["rule"] == RULE + "red-flag-size-over-3cm"
-    assert resp["file"] == "queries/rules/red-flag-size-over-3cm.rq"
+    assert resp["rule"] == RULE + "cyp-red-flags"
+    assert resp["file"] == "queries/rules/cyp-red-flags.rq"
     assert STMT + "stmt-red-flag-size-over-3cm" in resp["statements"]
     assert resp["sides"] == ["base"] and resp["for"] == ["size-over-3cm"] and resp["rule_file_changed"] is False
     urg = alone["urgency"]
     assert urg["before"]["level"] == "urgent" and urg["before"]["within_days"] == 14
     assert urg["after"]["level"] == "observe"
     rules = {r["rule"]: r["sides"] for r in urg["responsible"]}
-    assert rules[RULE + "urgent-ultrasound-for-red-flag"] == ["base"]
-    assert rules[RULE + "observe-no-risk-factors"] == ["head"]
+    assert rules[RULE + "cyp-urgent-ultrasound-for-red-flag"] == ["base"]
+    assert rules[RULE + "cyp-observe-no-risk-factors"] == ["head"]
     acts = alone["actions"]
     assert acts["disappeared"] == ["ultrasound-soft-tissue"]
     assert {"action": "ultrasound-soft-tissue", "strength": None, "within_days": 14} in acts["before"]
     assert acts["appeared"] == ["observation-and-reassurance"]
     assert alone["differential"]["disappeared"] == ["soft-tissue-sarcoma"]
 
-    # the lumps measured with ultrasound keep their plan: only their risk factors change
-    assert set(cases["adult-ultrasound-uncertain-concern-persists"]) == {"risk_factors"}
+    # the lump measured with ultrasound keeps its plan: only its risk factors change
     child = cases["child-ultrasound-suggestive-of-sarcoma"]
     assert set(child) == {"risk_factors"}
     assert child["risk_factors"]["disappeared"] == ["firm-mass-over-3cm", "size-over-3cm"]
     assert {r["rule"] for r in child["risk_factors"]["responsible"]} == {
-        RULE + "red-flag-size-over-3cm", RULE + "knight-reiner-firm-mass-over-3cm"}
+        RULE + "cyp-red-flags", RULE + "knight-reiner-firm-mass-over-3cm"}
+    # adults are not assessed on the paediatric 3 cm threshold at all
+    assert not any(c.startswith("adult-") for c in cases)
 
     # the same report as a table for a terminal
     from rich.console import Console
@@ -117,8 +119,8 @@ def test_threshold_change_names_cases_fields_and_rules(size_5cm, tmp_path):
     buf = io.StringIO()
     render_table(report, Console(file=buf, width=160, no_color=True))
     table = buf.getvalue()
-    for text in (*SIZE_CHANGED, "ontology/thresholds.ttl", "risk_factors", "red-flag-size-over-3cm",
-                 "cases: 52, 3 changed, 49 unchanged"):
+    for text in (*SIZE_CHANGED, "ontology/thresholds.ttl", "risk_factors", "cyp-red-flags",
+                 f"cases: {N_CASES}, 4 changed, {N_CASES - 4} unchanged"):
         assert text in table, text
     from reasoner import DISCLAIMER
     assert " ".join(table.split()).count(" ".join(DISCLAIMER.split())) == 1  # said once, plainly
@@ -128,7 +130,7 @@ def test_same_knowledge_base_changes_nothing(kb_copy):
     res = invoke("diff", "--base", ROOT, "--kb", kb_copy, "--cases", VIGNETTES)
     assert res.exit_code == 0, res.output
     assert "knowledge-base files: identical" in res.output
-    assert "cases: 52, 0 changed, 52 unchanged; invalid: 0 on base, 0 on head" in res.output
+    assert f"cases: {N_CASES}, 0 changed, {N_CASES} unchanged; invalid: 0 on base, 0 on head" in res.output
 
 
 def test_git_ref_base_lists_the_changed_rule_and_the_cases(tagged_repo):

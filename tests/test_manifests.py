@@ -104,12 +104,12 @@ def test_a_failing_entry_makes_test_rules_exit_1_with_the_diff(tmp_path):
     from reasoner.cli import main
 
     changed = copy_of(tmp_path, "skin-lesions.ttl",
-                      lambda t: t.replace("dt:riskFactor dorsum:risk-ulceration-or-bleeding", "dt:riskFactor dorsum:risk-deep", 1))
+                      lambda t: t.replace("dt:diagnosis dorsum:dx-squamous-cell-carcinoma", "dt:diagnosis dorsum:dx-lipoma", 1))
     earl = tmp_path / "earl.ttl"
     res = CliRunner().invoke(main, ["test-rules", str(changed), "--earl", str(earl)])
     assert res.exit_code == 1, res.output
-    assert "risk_factors: expected deep, not concluded" in res.output
-    assert "risk_factors: concluded ulceration-or-bleeding, not expected" in res.output
+    assert "differential: expected lipoma, not concluded" in res.output
+    assert "differential: concluded squamous-cell-carcinoma, not expected" in res.output
     assert "1 failed" in res.output.splitlines()[-1]
     report = Graph().parse(earl)
     EARL = "http://www.w3.org/ns/earl#"

@@ -37,8 +37,8 @@ def test_classify_manifest_records_versions_files_inputs_and_output(tmp_path, kb
     doc = json.loads(run.read_text())
     import hashlib
     assert doc["output"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
-    assert doc["knowledge_base"]["files"]["queries/rules/red-flag-size-over-3cm.rq"] == \
-        hashlib.sha256((kb_copy / "queries/rules/red-flag-size-over-3cm.rq").read_bytes()).hexdigest()
+    assert doc["knowledge_base"]["files"]["queries/rules/cyp-red-flags.rq"] == \
+        hashlib.sha256((kb_copy / "queries/rules/cyp-red-flags.rq").read_bytes()).hexdigest()
     assert set(doc["inputs"]["files"]) == {f"cases/{c}.json" for c in CASES}
     assert {"python", "packages"} <= set(doc["environment"]) and doc["environment"]["packages"]["rdflib"]
     assert doc["cases"]["adult-growing-lump"]["conclusions"]["urgency"] == "urgent"
@@ -52,11 +52,11 @@ def test_verify_detects_a_one_byte_change_in_a_rule_file(tmp_path, kb_copy):
     cases = run_dir(tmp_path, kb_copy)
     run = tmp_path / "run.json"
     assert invoke("classify", cases, "-o", tmp_path / "out.jsonl", "--manifest", run, "--kb", kb_copy).exit_code == 0
-    rule = kb_copy / "queries" / "rules" / "red-flag-size-over-3cm.rq"
+    rule = kb_copy / "queries" / "rules" / "cyp-red-flags.rq"
     rule.write_bytes(rule.read_bytes() + b" ")
     res = invoke("verify", run)
     assert res.exit_code == 1
-    assert "knowledge-base file changed: queries/rules/red-flag-size-over-3cm.rq" in res.output
+    assert "knowledge-base file changed: queries/rules/cyp-red-flags.rq" in res.output
     assert "NOT REPRODUCED" in res.output
 
 
