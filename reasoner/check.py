@@ -125,4 +125,6 @@ def run_check(root=None, reasoner: bool = True) -> CheckReport:
     refused = shape_sparql_problems(kb.kb_shapes)
     report.problems += refused or shape_problems(kb.graph, kb.kb_shapes)  # pySHACL would run the SERVICE
     report.problems += qa_problems(kb)
+    from .pathway_check import guard_problems
+    report.problems += [Problem("pathway-guard", sev, f, msg) for sev, f, msg in guard_problems(kb.rules)]
     return report

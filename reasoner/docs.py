@@ -24,6 +24,7 @@ from rdflib.paths import Path as PropertyPath
 
 from . import DISCLAIMER
 from .errors import KnowledgeBaseError
+from .hazard_doc import HAZARDS_MD, hazards_markdown
 from .kb import KnowledgeBase, load_kb
 from .namespaces import DORSUM, RULE_BASE, SPARQL_PREFIXES
 from .rules import RuleFile
@@ -670,6 +671,7 @@ def index_html(kb: KnowledgeBase, svg: bool) -> str:
             f'<li><a href="{RULES_HTML}">rule catalogue</a> (also as <a href="{RULES_MD}">Markdown</a>): every rule, '
             "the guideline statements it implements and their references, with its SPARQL; every statement; the thresholds</li>",
             f"<li>{diagram}: findings &rarr; rules &rarr; actions, urgency levels, warnings and diagnoses</li>",
+            f'<li><a href="{HAZARDS_MD}">clinical hazard log</a> (Markdown): each hazard, its controls and their tests</li>',
             "</ul>"]
     return _page("dorsum knowledge-base documentation", kb, body)
 
@@ -690,6 +692,7 @@ def generate(out: str | Path, kb: KnowledgeBase | None = None, svg: bool = True)
         RULES_MD: catalogue_markdown(kb, cat),
         PATHWAY_DOT: dot_text,
         INDEX_HTML: index_html(kb, svg_bytes is not None),
+        HAZARDS_MD: hazards_markdown(kb),
     }
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8", newline="\n")
