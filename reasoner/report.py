@@ -24,12 +24,16 @@ KIND_OF = {
     DORSUM.DifferentialConclusion: ("differential", DORSUM.diagnosis),
     DORSUM.RiskFactorConclusion: ("risk factor", DORSUM.riskFactor),
     DORSUM.MissingFinding: ("missing", DORSUM.missingProperty),
+    DORSUM.PathwayEntry: ("enters pathway", DORSUM.pathway),
+    DORSUM.SpinalImagingIndication: ("spinal imaging indicated", None),
 }
 
 
 def _conclusion_label(g, view, c) -> str:
     for cls, (kind, prop) in KIND_OF.items():
         if (c, RDF.type, cls) in g:
+            if prop is None:
+                return kind
             concept = g.value(c, prop)
             if cls == DORSUM.MissingFinding:
                 return f"{kind}: {view.kbg.value(concept, DORSUM.jsonPath) or view.slug(concept)}"
@@ -79,7 +83,7 @@ def render_report(result, clf, console: Console | None = None) -> None:
     console.print(f"age groups: {', '.join(j['age_groups']) or 'none'}")
     console.print(f"pathways: {', '.join(j['pathways']) or 'none (no care pathway applies)'}")
     console.print(f"[bold]URGENCY: {u['label']}[/bold]{days}" + (f" (strength: {u['strength']})" if u.get("strength") else "")
-                  + f" [{u['evidence_status']}" + (f", pathway {u['pathway']}]" if u.get("pathway") else "]"))
+                  + escape(f" [{u['evidence_status']}" + (f", pathway {u['pathway']}]" if u.get("pathway") else "]")))
 
     table = Table(title="Conclusions", show_lines=False)
     for col in ("kind", "what", "within days", "strength", "pathway", "evidence", "rule"):
@@ -105,7 +109,6 @@ def render_report(result, clf, console: Console | None = None) -> None:
         _proof(node, g, view, c, {c})
     console.print(tree)
 
-    console.print("[bold]Statements and references[/bold]")
     conflicts: dict = {}
     for item in [u, *(i for k in ("actions", "warnings", "differential", "risk_factors", "missing") for i in j[k])]:
         for conflict in item.get("conflicts", ()):
@@ -114,6 +117,7 @@ def render_report(result, clf, console: Console | None = None) -> None:
         console.print("[bold]Recorded conflicts[/bold] (the article against a verified source; the rules follow the source)")
         for stmt, note in sorted(conflicts.items()):
             console.print(escape(f"  - {stmt.rsplit('/', 1)[-1]}: {note}"))
+    console.print("[bold]Statements and references[/bold]")
     statements = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.supportedBy)})
     for s in statements:
         text = view.kbg.value(URIRef(s), DORSUM.statementText)
@@ -121,7 +125,7 @@ def render_report(result, clf, console: Console | None = None) -> None:
         cites = sorted(int(x) for x in view.kbg.objects(URIRef(s), DORSUM.articleCitation))
         where = f"article section '{section}'" + (f", citation {', '.join(map(str, cites))}" if cites else ", not in the article")
         status = view.evidence_status([s])
-        console.print(f"  [bold]{escape(s.rsplit('/', 1)[-1])}[/bold] [{status}]: {escape(str(text))} [dim]({escape(where)})[/dim]")
+        console.print(f"  [bold]{escape(s.rsplit('/', 1)[-1])}[/bold] {escape(f'[{status}]')}: {escape(str(text))} [dim]({escape(where)})[/dim]")
         for ref in view.references_of([s]):
             console.print(escape(f"      - {ref['citation']}"))
     console.print(f"\n[italic]{DISCLAIMER}[/italic]")
