@@ -1,0 +1,182 @@
+"""Issue 14, item 2: one case's input never changes another case or the knowledge base.
+
+A case may describe only its own nodes (the case IRI and the blank nodes or IRIs under `<case>/`
+it reaches through the case vocabulary) and may type only its case node, as dorsum:Case. Anything
+else is an error on that case, which no rule then sees; the other cases are unaffected, and a case
+gives the same result alone and inside any batch, in any order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+PREFIXES = """@prefix dorsum: <https://w3id.org/dorsum/> .
+@prefix c: <https://w3id.org/dorsum/case/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+# unknown growth: undetermined on its own
+VICTIM = """c:ab a dorsum:Case ; dorsum:caseId "ab" ;
+    dorsum:patient [ dorsum:ageYears 38 ] ;
+    dorsum:lump [ dorsum:sizeCm 2.0 ; dorsum:depth dorsum:depth-superficial ; dorsum:mobile true ;
+                  dorsum:consistency dorsum:consistency-soft ; dorsum:ulceration false ; dorsum:bleeding false ;
+                  dorsum:pain false ] .
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def classify(classifier, paths) -> dict:
+    """case id -> result JSON, all the paths' cases in one batch."""
+    results = classifier.classify_many(list(classifier.inputs(paths)))
+    return {r.case_id: r for r in results}
+
+
+def test_a_case_whose_iri_is_a_prefix_of_anothers_cannot_describe_its_lump(tmp_path, classifier):
+    alone = classify(classifier, [write(tmp_path, "alone.ttl", PREFIXES + VICTIM)])["ab"]
+    assert alone.status == "classified" and alone.json["urgency"]["level"] == "undetermined"
+    # c:a is a prefix of c:ab; it names the IRI the victim's blank lump is given (c:ab/lump)
+    attack = PREFIXES + VICTIM + """c:a a dorsum:Case ; dorsum:caseId "a" ; dorsum:patient <https://w3id.org/dorsum/case/a/patient> ;
+    dorsum:lump <https://w3id.org/dorsum/case/ab/lump> .
+<https://w3id.org/dorsum/case/a/patient> dorsum:ageYears 38 .
+<https://w3id.org/dorsum/case/ab/lump> dorsum:growth dorsum:growth-stable .
+"""
+    got = classify(classifier, [write(tmp_path, "attack.ttl", attack)])
+    assert got["ab"].json == alone.json
+    assert got["a"].status == "invalid"
+    errors = got["a"].json["errors"]
+    assert any("case/ab/lump" in str(e["value"]) and "not a node of this case" in e["message"] for e in errors), errors
+
+
+def test_a_case_may_not_retype_a_knowledge_base_term(tmp_path, classifier):
+    victim = EXAMPLES / "lipoma-reassured.json"  # growth stable: observe
+    alone = classify(classifier, [victim])["lipoma-reassured"]
+    assert alone.json["urgency"]["level"] == "observe"
+    # the case's IRI is a prefix of dorsum:growth-stable, so the old intake gave it that term's triples
+    attack = write(tmp_path, "attack.ttl", PREFIXES + """<https://w3id.org/dorsum/growth> a dorsum:Case ; dorsum:caseId "growth" ;
+    dorsum:patient [ dorsum:ageYears 40 ] ; dorsum:lump [ dorsum:growth dorsum:growth-stable ] .
+dorsum:growth-stable a dorsum:IncreasingInSize .
+""")
+    for order in ([attack, victim], [victim, attack]):
+        got = classify(classifier, order)
+        assert got["lipoma-reassured"].json == alone.json
+        assert got["growth"].status == "invalid"
+        messages = " ".join(e["message"] + " " + str(e["value"]) for e in got["growth"].json["errors"])
+        assert "growth-stable" in messages and "IncreasingInSize" in messages
+
+
+def test_a_case_may_not_assert_an_age_group(tmp_path, classifier):
+    f = write(tmp_path, "child.ttl", PREFIXES + """c:old a dorsum:Case ; dorsum:caseId "old" ;
+    dorsum:patient [ a dorsum:Child ; dorsum:ageYears 40 ] ;
+    dorsum:lump [ dorsum:sizeCm 2.0 ; dorsum:depth dorsum:depth-superficial ] .
+""")
+    r = classify(classifier, [f])["old"]
+    assert r.status == "invalid"
+    (e,) = r.json["errors"]
+    assert e["path"] == "patient" and e["value"] == "<https://w3id.org/dorsum/Child>" and "rdf:type" in e["message"]
+
+
+def test_a_case_may_not_assert_a_conclusion_on_itself(tmp_path, classifier):
+    f = write(tmp_path, "typed.ttl", PREFIXES + """c:t a dorsum:Case, dorsum:Conclusion ; dorsum:caseId "t" ;
+    dorsum:patient [ dorsum:ageYears 40 ] .
+""")
+    r = classify(classifier, [f])["t"]
+    assert r.status == "invalid" and r.json["errors"][0]["value"] == "<https://w3id.org/dorsum/Conclusion>"
+
+
+def test_the_dorsum_namespace_is_not_a_case(tmp_path, classifier):
+    victim = EXAMPLES / "lipoma-reassured.json"
+    alone = classify(classifier, [victim])["lipoma-reassured"]
+    f = write(tmp_path, "ns.ttl", PREFIXES + """dorsum: a dorsum:Case ; dorsum:caseId "ns" ;
+    dorsum:patient dorsum:ns-patient ; dorsum:lump dorsum:ns-lump .
+dorsum:ns-patient dorsum:ageYears 40 .
+dorsum:ns-lump dorsum:growth dorsum:growth-stable .
+dorsum:growth-stable a dorsum:IncreasingInSize .
+""")
+    got = classify(classifier, [f, victim])
+    assert got["lipoma-reassured"].json == alone.json
+    r = got["ns"]
+    assert r.status == "invalid"
+    assert r.json["errors"][0]["path"] == "id" and r.json["errors"][0]["value"] == "https://w3id.org/dorsum/"
+    shown = [e["value"] for e in r.json["errors"]]
+    assert ("<https://w3id.org/dorsum/growth-stable> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+            "<https://w3id.org/dorsum/IncreasingInSize>") in shown, shown
+
+
+
+def test_other_cases_of_the_file_are_unaffected(tmp_path, classifier):
+    alone = classify(classifier, [write(tmp_path, "alone.ttl", PREFIXES + VICTIM)])["ab"]
+    f = write(tmp_path, "both.ttl", PREFIXES + VICTIM + """c:x a dorsum:Case ; dorsum:caseId "x" ;
+    dorsum:patient [ a dorsum:Adult ; dorsum:ageYears 40 ] .
+""")
+    got = classify(classifier, [f])
+    assert got["ab"].json == alone.json and got["x"].status == "invalid"
+
+
+VALID_FILES = ["growing-lump-adult.json", "infant-dermal-sinus.json", "lipoma-reassured.json", "unknown-growth.json"]
+
+
+ATTACKS = {
+    "prefix.ttl": """c:a a dorsum:Case ; dorsum:caseId "a" ; dorsum:patient [ dorsum:ageYears 38 ] ;
+    dorsum:lump <https://w3id.org/dorsum/case/ab/lump>, <https://w3id.org/dorsum/case/unknown-growth/lump> .
+<https://w3id.org/dorsum/case/ab/lump> dorsum:growth dorsum:growth-stable .
+<https://w3id.org/dorsum/case/unknown-growth/lump> dorsum:growth dorsum:growth-stable .
+""",
+    "kb.ttl": """<https://w3id.org/dorsum/growth> a dorsum:Case ; dorsum:caseId "growth" ;
+    dorsum:patient [ dorsum:ageYears 40 ] ; dorsum:lump [ dorsum:growth dorsum:growth-stable ] .
+dorsum:growth-stable a dorsum:IncreasingInSize .
+""",
+}
+
+
+def test_valid_cases_give_the_same_json_alone_and_in_any_batch(tmp_path, classifier):
+    """Byte-identical JSON for each valid case alone and inside batches in different orders, also
+    next to cases that try to reach it."""
+    turtle = write(tmp_path, "rdf.ttl", PREFIXES + VICTIM)
+    paths = [EXAMPLES / f for f in VALID_FILES] + [turtle]
+    attacks = [write(tmp_path, name, PREFIXES + text) for name, text in sorted(ATTACKS.items())]
+    alone = {}
+    for p in paths:
+        alone.update({k: json.dumps(r.json, sort_keys=True) for k, r in classify(classifier, [p]).items()})
+    for order in (paths, paths[::-1], paths[2:] + attacks + paths[:2], attacks[::-1] + paths):
+        got = {k: json.dumps(r.json, sort_keys=True) for k, r in classify(classifier, order).items() if k in alone}
+        assert got == alone
+
+
+ERRORS_SCRIPT = """
+import json, sys
+from reasoner.classify import Classifier
+c = Classifier()
+print(json.dumps([r.json.get("errors") for r in c.classify_many(list(c.inputs(sys.argv[1:])))]))
+"""
+
+
+def test_errors_do_not_depend_on_the_hash_seed(tmp_path):
+    f = write(tmp_path, "many.ttl", PREFIXES + """c:m a dorsum:Case, dorsum:UrgentCase, dorsum:Conclusion ; dorsum:caseId "m" ;
+    dorsum:patient [ a dorsum:Child, dorsum:Infant ; dorsum:ageYears 40 ] ;
+    dorsum:lump <https://w3id.org/dorsum/case/mn/lump>, dorsum:growth-rapid ; dorsum:note [ dorsum:x 1 ] .
+<https://w3id.org/dorsum/case/mn/lump> dorsum:growth dorsum:growth-rapid ; dorsum:pain true .
+c:mn a dorsum:Case ; dorsum:caseId "mn" ; dorsum:patient [ dorsum:ageYears 3 ] .
+""")
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        res = subprocess.run([sys.executable, "-c", ERRORS_SCRIPT, str(f)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True)
+        outs.append(res.stdout)
+    assert outs[0] == outs[1]
+    errors, valid = json.loads(outs[0])
+    assert len(errors) == 7 and not valid
+    assert [e["value"] for e in errors if e["path"] == "patient"] == ["<https://w3id.org/dorsum/Child>", "<https://w3id.org/dorsum/Infant>"]
