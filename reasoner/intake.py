@@ -428,6 +428,7 @@ class CaseIds:
 
     def __init__(self):
         self.seen: dict[str, str] = {}
+        self.iris: dict[str, str] = {}  # two cases with one IRI would share their nodes in a batch
 
     @staticmethod
     def has_identity(ci: CaseInput) -> bool:
@@ -438,9 +439,14 @@ class CaseIds:
         if not (self.has_identity(ci) if has_identity is None else has_identity):
             return None
         first = self.seen.setdefault(ci.case_id, ci.source)
-        if first == ci.source:
-            return None
-        return error("id", ci.case_id, f"case id '{ci.case_id}' is already used by {first} in this input; ids must be unique")
+        if first != ci.source:
+            return error("id", ci.case_id, f"case id '{ci.case_id}' is already used by {first} in this input; ids must be unique")
+        if ci.iri is not None:
+            first = self.iris.setdefault(ci.iri, ci.source)
+            if first != ci.source:
+                return error("id", ci.iri, f"case IRI <{ci.iri}> is already used by {first} in this input; "
+                                           "each case needs its own IRI")
+        return None
 
 
 def _read_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:

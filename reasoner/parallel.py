@@ -60,6 +60,12 @@ def _classify(records: list) -> list[tuple]:
     clf = _worker["classifier"]
     cases: list[CaseInput] = [ci for r in records for ci in record_cases(r, clf.ctx)]
     meta = [(CaseIds.has_identity(ci), list(ci.errors)) for ci in cases]
+    ids = CaseIds()  # a case repeating an id or IRI of this chunk is never classified next to it (it
+    for ci in cases:  # would share its nodes); the main process gives it the error, as read_cases does
+        repeated = ids.repeated(ci)
+        if repeated is not None:
+            ci.errors.append(repeated)
+            ci.graph = None
     results = clf.classify_many(cases, view=False)
     out = []
     for ci, (identity, intake_errors), r in zip(cases, meta, results):

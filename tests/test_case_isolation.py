@@ -180,3 +180,18 @@ c:mn a dorsum:Case ; dorsum:caseId "mn" ; dorsum:patient [ dorsum:ageYears 3 ] .
     errors, valid = json.loads(outs[0])
     assert len(errors) == 7 and not valid
     assert [e["value"] for e in errors if e["path"] == "patient"] == ["<https://w3id.org/dorsum/Child>", "<https://w3id.org/dorsum/Infant>"]
+
+
+def test_two_cases_never_share_an_iri(tmp_path, classifier):
+    """Two cases with one IRI would share their nodes in a batch: the later one is in error (in
+    the dorsum namespace the IRI follows from the id; elsewhere it is checked as such)."""
+    one = write(tmp_path, "one.ttl", PREFIXES + """<http://example.org/c> a dorsum:Case ; dorsum:caseId "one" ;
+    dorsum:patient [ dorsum:ageYears 38 ] ; dorsum:lump [ dorsum:growth dorsum:growth-unknown ] .
+""")
+    two = write(tmp_path, "two.ttl", PREFIXES + """<http://example.org/c> a dorsum:Case ; dorsum:caseId "two" ;
+    dorsum:patient [ dorsum:ageYears 38 ] ; dorsum:lump [ dorsum:growth dorsum:growth-rapid ] .
+""")
+    alone = classify(classifier, [one])["one"]
+    got = {r.case_id: r for r in classifier.classify_many(list(classifier.inputs([one, two])))}
+    assert got["one"].json == alone.json
+    assert got["two"].status == "invalid" and "already used" in got["two"].json["errors"][0]["message"]
