@@ -65,6 +65,28 @@ def invalid_result(ci: CaseInput, errors: list[dict], kb: KnowledgeBase, json: d
     return CaseResult(ci.case_id, "invalid", json or {}, ci.source, ((), (), None, node))
 
 
+def sharing_nodes(prepared: list) -> set[int]:
+    """The indexes of the cases of a chunk that name a node another case of the chunk describes
+    (a subject of one case's triples in another's triples): in one store they would see each
+    other's data. Intake keeps each case to its own nodes, so this is rare (two case IRIs one
+    under the other, say); those cases are classified alone, which is what each would give alone."""
+    owner: dict = {}
+    out: set[int] = set()
+    for i, p in enumerate(prepared):
+        if p is not None:
+            for s, _p, _o in p[0]:
+                j = owner.setdefault(s, i)
+                if j != i:
+                    out |= {i, j}
+    for i, p in enumerate(prepared):
+        if p is not None:
+            for _s, _p, o in p[0]:
+                j = owner.get(o)
+                if j is not None and j != i:
+                    out |= {i, j}
+    return out
+
+
 _THREAD = None
 
 
@@ -125,6 +147,12 @@ class Classifier:
         view=False the JSON view is skipped and the result graphs leave the rules' statements and
         references to the knowledge-base graph (a store needs only the case's own triples)."""
         prepared = self.prepare(inputs)
+        shared = sharing_nodes(prepared) if len(inputs) > 1 else set()
+        if shared:  # cases that would meet in one store: each one alone, the others together
+            together = [i for i in range(len(inputs)) if i not in shared]
+            done = dict(zip(together, self.classify_many([inputs[i] for i in together], view)))
+            done.update((i, self.classify_many([inputs[i]], view)[0]) for i in sorted(shared))
+            return [done[i] for i in range(len(inputs))]
         speculative = None
         if len(inputs) == 1 and prepared[0] is not None:
             # one case: infer while validating (on another thread), and use it only if the case is valid

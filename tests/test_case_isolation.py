@@ -195,3 +195,20 @@ def test_two_cases_never_share_an_iri(tmp_path, classifier):
     got = {r.case_id: r for r in classifier.classify_many(list(classifier.inputs([one, two])))}
     assert got["one"].json == alone.json
     assert got["two"].status == "invalid" and "already used" in got["two"].json["errors"][0]["message"]
+
+
+def test_cases_whose_nodes_meet_are_classified_apart(tmp_path, classifier):
+    """A case IRI under another's (outside the dorsum namespace, where intake cannot tell) lets
+    one case name a node the other's blank node is given; in a batch they never meet."""
+    inner = write(tmp_path, "inner.ttl", PREFIXES + """<http://example.org/a/b> a dorsum:Case ; dorsum:caseId "inner" ;
+    dorsum:patient [ dorsum:ageYears 38 ] ; dorsum:lump [ dorsum:growth dorsum:growth-unknown ] .
+""")
+    outer = write(tmp_path, "outer.ttl", PREFIXES + """<http://example.org/a> a dorsum:Case ; dorsum:caseId "outer" ;
+    dorsum:patient <http://example.org/a/b/patient> ; dorsum:lump <http://example.org/a/b/lump> .
+<http://example.org/a/b/patient> dorsum:ageYears 2 .
+<http://example.org/a/b/lump> dorsum:growth dorsum:growth-rapid .
+""")
+    alone = {k: r.json for p in (inner, outer) for k, r in classify(classifier, [p]).items()}
+    for order in ([inner, outer], [outer, inner]):
+        got = {k: r.json for k, r in classify(classifier, order).items()}
+        assert got == alone
