@@ -309,7 +309,9 @@ def rdf_cases(graph: Graph, source: str, ctx: CaseContext | None = None) -> list
                     todo.append(o)
         reached |= set(sub)
         parts.append((case, sub))
-    stray = sorted((t for t in graph if t not in reached), key=lambda t: tuple(map(str, t)))
+    def shown(term) -> str:
+        return "[]" if isinstance(term, BNode) else term.n3()  # a blank node's label is arbitrary
+    stray = sorted(" ".join(map(shown, t)) for t in graph if t not in reached)
     out = []
     for case, sub in parts:
         cid = graph.value(case, DORSUM.caseId)
@@ -320,8 +322,7 @@ def rdf_cases(graph: Graph, source: str, ctx: CaseContext | None = None) -> list
         else:
             ci.errors.extend(isolation_errors(graph, case, case_id, sub, vocab))
         if stray:
-            s, p, o = stray[0]
-            ci.errors.append(error("", f"{s.n3()} {p.n3()} {o.n3()}",
+            ci.errors.append(error("", stray[0],
                                    f"the input asserts {len(stray)} triple(s) outside any case (first shown); "
                                    "case files may describe cases but never change the knowledge base"))
         out.append(ci)

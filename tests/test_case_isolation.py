@@ -212,3 +212,17 @@ def test_cases_whose_nodes_meet_are_classified_apart(tmp_path, classifier):
     for order in ([inner, outer], [outer, inner]):
         got = {k: r.json for k, r in classify(classifier, order).items()}
         assert got == alone
+
+
+def test_triples_outside_every_case_are_shown_without_blank_node_labels(tmp_path):
+    f = write(tmp_path, "stray.ttl", PREFIXES + """c:s a dorsum:Case ; dorsum:caseId "s" ; dorsum:patient [ dorsum:ageYears 40 ] .
+[ dorsum:x [ dorsum:y 1 ] ] .
+""")
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        outs.append(subprocess.run([sys.executable, "-c", ERRORS_SCRIPT, str(f)], cwd=ROOT, env=env,
+                                   capture_output=True, text=True, check=True).stdout)
+    assert outs[0] == outs[1]
+    (errors,) = json.loads(outs[0])
+    assert errors[-1]["value"] == "[] <https://w3id.org/dorsum/x> []" and "outside any case" in errors[-1]["message"]
