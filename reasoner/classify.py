@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from .context import load_context
 from .engine import Engine
 from .intake import CaseInput, read_cases
 from .kb import KnowledgeBase, load_kb
-from .intake import case_iri
+from .intake import case_iri, error
 from .provenance import new_result_graph, provenance_triples, result_node_triples
 from .results import ResultView, TripleIndex
 from .terms import ox_triples, rdflib_triples
@@ -110,6 +110,7 @@ class Classifier:
         self.validator = CaseValidator(self.kb, self.ctx, engine=shacl_engine)
         self.engine = Engine(self.kb)
         self.view = ResultView(self.kb, self.ctx)
+        self._kb_terms: frozenset | None = None
 
     def validate(self, ci: CaseInput) -> list[dict]:
         return list(ci.errors) if ci.errors else self.validator.validate(ci)
@@ -120,9 +121,19 @@ class Classifier:
         the chunk's cases validated at once). prepared: see `prepare`; threads and timings: see
         CaseValidator.validate_many."""
         prepared = prepared if prepared is not None else self.prepare(inputs)
-        todo = [(ci, p) for ci, p in zip(inputs, prepared) if not ci.errors]
+        kb_errors = [None if ci.errors or p is None else self.kb_term_errors(p[0]) for ci, p in zip(inputs, prepared)]
+        todo = [(ci, p) for ci, p, k in zip(inputs, prepared, kb_errors) if not ci.errors and not k]
         shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads, timings))
-        return [list(ci.errors) if ci.errors else next(shaped) for ci in inputs]
+        return [list(ci.errors) if ci.errors else k if k else next(shaped) for ci, k in zip(inputs, kb_errors)]
+
+    def kb_term_errors(self, triples: list) -> list[dict]:
+        """A triple of the case about a knowledge-base term (any subject of the KB graph) is an error
+        on the case (intake refuses the dorsum namespace; this covers the KB's other subjects)."""
+        if self._kb_terms is None:
+            self._kb_terms = frozenset(s for s in self.kb.graph.subjects() if isinstance(s, URIRef))
+        bad = sorted({(s.n3(), p.n3()) for s, p, _o in triples if s in self._kb_terms})
+        return [error("", f"{s} {p}", f"a triple about {s}, a term of the knowledge base: a case may describe "
+                                      "only its own nodes, never the knowledge base") for s, p in bad]
 
     @staticmethod
     def prepare(inputs: list[CaseInput]) -> list:

@@ -226,3 +226,15 @@ def test_triples_outside_every_case_are_shown_without_blank_node_labels(tmp_path
     assert outs[0] == outs[1]
     (errors,) = json.loads(outs[0])
     assert errors[-1]["value"] == "[] <https://w3id.org/dorsum/x> []" and "outside any case" in errors[-1]["message"]
+
+
+def test_a_case_may_not_describe_a_knowledge_base_term_outside_the_dorsum_namespace(tmp_path, classifier):
+    f = write(tmp_path, "dcterms.ttl", PREFIXES + """<http://purl.org/dc/terms/source> a dorsum:Case ; dorsum:caseId "dct" ;
+    dorsum:patient [ dorsum:ageYears 40 ] .
+""")
+    r = classify(classifier, [f])["dct"]
+    assert r.status == "invalid"
+    assert [e["value"] for e in r.json["errors"]] == [
+        "<http://purl.org/dc/terms/source> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
+        "<http://purl.org/dc/terms/source> <https://w3id.org/dorsum/caseId>",
+        "<http://purl.org/dc/terms/source> <https://w3id.org/dorsum/patient>"]
