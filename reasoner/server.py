@@ -9,8 +9,14 @@
   (query_safety) in the worker process; queries run in worker processes with a timeout and a
   result-size cap (see query_workers), so a runaway query never hangs the server. The event loop
   only moves bytes: it never scans or parses a query.
-- POST /classify takes one case in the flat JSON form and returns its result (?store=true stores it).
-- GET /health reports the store and knowledge base. CORS headers let browser tools call it.
+- POST /classify takes one case in the flat JSON form (Content-Type: application/json only) and
+  returns its result; ?store=true stores it only when the server was started with --allow-store,
+  and an invalid case is never stored (a stored case is never replaced by an invalid one).
+- Every request's Host must name the bound address and port (127.0.0.1, localhost or [::1] when
+  bound to loopback, plus any --allowed-host): a DNS-rebinding page is answered 421. A POST
+  /classify whose Origin is not the server's own, or marked cross-site, is refused (403), and its
+  CORS preflight never succeeds, so a web page cannot write to the store.
+- GET /health reports the store and knowledge base. CORS headers let browser tools query it.
 The server holds the store's write lock; a `dorsum load` on the same store meanwhile is refused.
 """
 
@@ -36,11 +42,79 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
 class Settings:
     def __init__(self, store: str, timeout: float = 30.0, max_results: int = 100_000, workers: int = 2,
-                 max_body: int = 1_000_000, kb_root: str | None = None, memory_limit: int | None = 2 * 1024 ** 3):
+                 max_body: int = 1_000_000, kb_root: str | None = None, memory_limit: int | None = 2 * 1024 ** 3,
+                 host: str = "127.0.0.1", port: int = 7878, allow_store: bool = False,
+                 allowed_hosts: tuple[str, ...] = ()):
         self.store, self.timeout, self.max_results, self.workers = store, timeout, max_results, workers
         self.max_body, self.kb_root, self.memory_limit = max_body, kb_root, memory_limit
+        self.host, self.port, self.allow_store, self.allowed_hosts = host, port, allow_store, tuple(allowed_hosts)
+
+    def host_names(self) -> set[str]:
+        """The names a request's Host may give (without the port): the bound address, the loopback
+        names when bound to loopback or to every interface, and any --allowed-host."""
+        import ipaddress
+
+        bound = self.host.strip("[]").lower()
+        names = {f"[{bound}]" if ":" in bound else bound}
+        try:
+            ip = ipaddress.ip_address(bound)
+            loopback = ip.is_loopback or ip.is_unspecified
+        except ValueError:
+            loopback = bound == "localhost"
+        if loopback:
+            names |= set(LOOPBACK_NAMES)
+        names |= {h.lower() for h in self.allowed_hosts}
+        return names
+
+    def allowed_hosts_with_port(self) -> set[str]:
+        out = {f"{n}:{self.port}" for n in self.host_names()}
+        if self.port == 80:  # a browser leaves the default port out of Host and Origin
+            out |= self.host_names()
+        return out
+
+    def own_origins(self) -> set[str]:
+        return {f"http://{h}" for h in self.allowed_hosts_with_port()}
+
+
+class RequestGuard:
+    """ASGI middleware, outermost: a request whose Host is not this server's address is answered
+    421 (DNS rebinding: a page on evil.com resolving to 127.0.0.1 sends Host: evil.com); a write
+    (/classify) that a browser sends cross-origin is refused 403, its CORS preflight included."""
+
+    WRITE_PATHS = ("/classify",)
+
+    def __init__(self, app, settings: Settings):
+        self.app = app
+        self.hosts = settings.allowed_hosts_with_port()
+        self.origins = settings.own_origins()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.datastructures import Headers
+
+        headers = Headers(scope=scope)
+        host = headers.get("host", "").strip().lower()
+        if host not in self.hosts:
+            shown = host[:100] or "(none)"
+            return await _text(421, f"misdirected request: Host {shown} is not this server's address "
+                                    f"(expected one of {', '.join(sorted(self.hosts))})")(scope, receive, send)
+        path = scope.get("path", "").rstrip("/")
+        if path in self.WRITE_PATHS:
+            origin = headers.get("origin")
+            if scope.get("method") == "OPTIONS":
+                return await _text(403, "cross-origin requests to /classify are not accepted")(scope, receive, send)
+            if origin is not None and origin.strip().lower().rstrip("/") not in self.origins:
+                return await _text(403, f"cross-origin write refused: Origin {origin[:100]} is not this server's "
+                                        "own origin")(scope, receive, send)
+            if headers.get("sec-fetch-site", "").lower() == "cross-site":
+                return await _text(403, "cross-origin write refused (Sec-Fetch-Site: cross-site)")(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 class State:
@@ -107,6 +181,7 @@ def create_app(settings: Settings) -> FastAPI:
                               f"classification. {DISCLAIMER}")
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["*"], expose_headers=["Content-Type"])
+    app.add_middleware(RequestGuard, settings=settings)  # added last: runs first, before CORS
 
     async def read_body(request: Request) -> bytes | Response:
         declared = request.headers.get("content-length")
@@ -195,7 +270,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/classify", summary="Classify one case in the flat JSON form",
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
-    async def classify(request: Request, store: bool = Query(False, description="also store the result")):
+    async def classify(request: Request, store: bool = Query(False, description="also store the result (only when "
+                                                                          "the server was started with --allow-store)")):
+        if store and not settings.allow_store:
+            return _text(403, "storing from the endpoint is off: start `dorsum serve` with --allow-store to enable "
+                              "?store=true")
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _text(415, "send the case as Content-Type: application/json")
         body = await read_body(request)
         if isinstance(body, Response):
             return body
@@ -217,7 +299,7 @@ def _classify(state: State, body: bytes, store: bool):
         except (ValueError, RecursionError, UnicodeDecodeError) as exc:
             ci = CaseInput("request", "request", errors=[error("", None, f"malformed JSON: {exc}")])
         result = state.classifier.classify_input(ci)
-        if store:
+        if store and result.ok:  # an invalid case is never stored, so it never replaces a stored one
             write_chunk(state.store, [result])
             state.snapshot = state._snapshot()
         return result
@@ -232,8 +314,8 @@ def _text(status: int, message: str) -> Response:
     return Response((message + "\n").encode("utf-8"), status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7878, log_level: str = "info") -> None:
+def serve(settings: Settings, log_level: str = "info") -> None:
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
 

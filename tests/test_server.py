@@ -37,7 +37,7 @@ def server(tmp_path_factory):
     assert CliRunner().invoke(main, ["load", str(ROOT / "examples"), "--store", str(store)]).exit_code == 0
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             "--timeout", "3", "--max-results", "500", "--max-body", "20000"],
+                             "--timeout", "3", "--max-results", "500", "--max-body", "20000", "--allow-store"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90

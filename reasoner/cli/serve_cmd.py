@@ -16,11 +16,18 @@ from .options import kb_option
 @click.option("--max-results", default=100_000, show_default=True, type=int, help="Result-size cap (rows or triples).")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes.")
 @click.option("--max-body", default=1_000_000, show_default=True, type=int, help="Largest request body, bytes.")
+@click.option("--allow-store", is_flag=True, default=False,
+              help="Let POST /classify?store=true store valid cases (off by default: the endpoint writes nothing).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Another name clients may give in the Host header (repeatable); the bound address, and "
+                   "127.0.0.1/localhost/[::1] when bound to loopback, are always allowed.")
 @kb_option
-def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, kb_root):
+def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, allow_store, allowed_hosts, kb_root):
     """Serve the store as a read-only SPARQL 1.1 endpoint (GET/POST /sparql), plus POST /classify
     and GET /health. Never makes outbound requests. The store must be one made by `dorsum load`
-    that opens cleanly: no other directory is made a store (exit 2, nothing changed)."""
+    that opens cleanly: no other directory is made a store (exit 2, nothing changed). A request
+    whose Host is not the server's address is refused (421); POST /classify takes application/json
+    from the same origin only, and stores (?store=true) only with --allow-store, never an invalid case."""
     from ..store import StoreError, open_store
     from .guards import click_error
 
@@ -31,4 +38,5 @@ def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, k
     del view
     from ..server import Settings, serve
 
-    serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root), host=host, port=port)
+    serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root, host=host, port=port,
+                   allow_store=allow_store, allowed_hosts=allowed_hosts))
