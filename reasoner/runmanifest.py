@@ -170,7 +170,84 @@ def read(manifest_path: Path) -> dict:
         raise ValueError(f"{manifest_path}: not a readable run manifest ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("manifest_format") != FORMAT:
         raise ValueError(f"{manifest_path}: not a dorsum run manifest (expected manifest_format {FORMAT!r})")
+    problem = structure_problem(doc)
+    if problem:
+        raise ValueError(f"{manifest_path}: not a usable run manifest: {problem}")
     return doc
+
+
+# key path -> (the types it may have, required); "cases.*" is every recorded case
+_SCHEMA: tuple[tuple[str, tuple, bool], ...] = (
+    ("created", (str,), True),
+    ("command", (str,), True),
+    ("options", (dict,), True),
+    ("knowledge_base", (dict,), True),
+    ("knowledge_base.root", (str,), True),
+    ("knowledge_base.version", (str,), True),
+    ("knowledge_base.sha256", (str,), True),
+    ("knowledge_base.files", (dict,), True),
+    ("inputs", (dict,), True),
+    ("inputs.arguments", (list,), True),
+    ("inputs.files", (dict,), True),
+    ("output", (dict,), True),
+    ("output.sha256", (str,), True),
+    ("output.canonical_sha256", (str, type(None)), False),
+    ("cases", (dict,), True),
+    ("dorsum_version", (str, type(None)), False),
+    ("environment", (dict,), False),
+    ("environment.python", (str, type(None)), False),
+    ("environment.packages", (dict,), False),
+)
+_NAMES = {str: "a string", dict: "an object", list: "a list", type(None): "null", int: "a number"}
+
+
+def _kind(types: tuple) -> str:
+    return " or ".join(_NAMES.get(t, t.__name__) for t in types)
+
+
+def structure_problem(doc: dict) -> str | None:
+    """What is missing or of the wrong type in a run manifest (the first thing found), or None."""
+    for key, types, required in _SCHEMA:
+        node, parts = doc, key.split(".")
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue  # its parent is optional and absent (a required parent was reported first)
+        if parts[-1] not in node:
+            if required:
+                return f"key {key!r} is missing"
+            continue
+        value = node[parts[-1]]
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"key {key!r} should be {_kind(types)}, not {type(value).__name__}"
+    if doc["command"] not in ("classify", "load"):
+        return f"key 'command' is {doc['command'][:40]!r}; only 'classify' and 'load' runs can be re-run"
+    if doc["command"] == "classify" and not isinstance(doc["options"].get("format"), str):
+        return "key 'options.format' should be a string"
+    if doc["command"] == "load" and "chunk" in doc["options"] and (
+            not isinstance(doc["options"]["chunk"], int) or isinstance(doc["options"]["chunk"], bool)):
+        return "key 'options.chunk' should be a number"
+    for i, a in enumerate(doc["inputs"]["arguments"]):
+        if not isinstance(a, str):
+            return f"key 'inputs.arguments[{i}]' should be a string, not {type(a).__name__}"
+    for section in ("knowledge_base.files", "inputs.files"):
+        a, b = section.split(".")
+        for name, digest in doc[a][b].items():
+            if not isinstance(digest, str):
+                return f"key '{section}.{name}' should be a string (a SHA-256), not {type(digest).__name__}"
+    for package, v in doc.get("environment", {}).get("packages", {}).items():
+        if not isinstance(v, (str, type(None))):
+            return f"key 'environment.packages.{package}' should be a string, not {type(v).__name__}"
+    for cid, rec in doc["cases"].items():
+        if not isinstance(rec, dict):
+            return f"key 'cases.{cid}' should be an object, not {type(rec).__name__}"
+        if not isinstance(rec.get("sha256"), str):
+            return f"key 'cases.{cid}.sha256' is missing or not a string"
+        if "conclusions" in rec and not isinstance(rec["conclusions"], dict):
+            return f"key 'cases.{cid}.conclusions' should be an object, not {type(rec['conclusions']).__name__}"
+        if "status" in rec and not isinstance(rec["status"], str):
+            return f"key 'cases.{cid}.status' should be a string, not {type(rec['status']).__name__}"
+    return None
 
 
 # ------------------------------------------------------------------ verification
@@ -199,15 +276,23 @@ def case_differences(recorded: dict, current: dict) -> list[str]:
         if b is None:
             out.append(f"case {cid}: no longer produced")
             continue
-        if a["sha256"] == b["sha256"]:
+        # the recorded conclusions and status are compared always, not only when a hash differs: a
+        # manifest whose conclusions were edited (its hashes left alone) does not reproduce
+        if "conclusions" in a or "conclusions" in b:
+            ca, cb = a.get("conclusions", {}), b.get("conclusions", {})
+            changed = [f"{k} {_show(ca.get(k))} -> {_show(cb.get(k))}"
+                       for k in sorted(set(ca) | set(cb)) if ca.get(k) != cb.get(k)]
+            if changed:
+                out.append(f"case {cid}: " + "; ".join(changed))
+            elif a["sha256"] != b["sha256"]:
+                out.append(f"case {cid}: result differs (provenance or wording; same conclusions)")
             continue
-        if "conclusions" not in a or "conclusions" not in b:
-            out.append(f"case {cid}: stored result graph differs (recorded sha256 {a['sha256'][:12]}, now {b['sha256'][:12]})"
-                       + (f"; status {a.get('status')} -> {b.get('status')}" if a.get("status") != b.get("status") else ""))
-            continue
-        ca, cb = a.get("conclusions", {}), b.get("conclusions", {})
-        changed = [f"{k} {_show(ca.get(k))} -> {_show(cb.get(k))}" for k in sorted(set(ca) | set(cb)) if ca.get(k) != cb.get(k)]
-        out.append(f"case {cid}: " + ("; ".join(changed) if changed else "result differs (provenance or wording; same conclusions)"))
+        status = f"status {a.get('status')} -> {b.get('status')}" if a.get("status") != b.get("status") else ""
+        if a["sha256"] != b["sha256"]:
+            out.append(f"case {cid}: stored result graph differs (recorded sha256 {a['sha256'][:12]}, "
+                       f"now {b['sha256'][:12]})" + (f"; {status}" if status else ""))
+        elif status:
+            out.append(f"case {cid}: {status}")
     return out
 
 

@@ -17,8 +17,11 @@ from . import main
               help="Knowledge base to re-run with (default: the root recorded in the manifest).")
 def verify_cmd(manifest, kb_root):
     """Check every recorded file hash (knowledge base and inputs), re-run the recorded command and
-    compare the output's SHA-256 and each case's conclusions. Exit 0 when the output is
-    byte-identical and no file changed, 1 when anything differs, 2 when the manifest is unusable."""
+    compare the output's SHA-256 and each case's recorded conclusions (always, whatever the hashes).
+    Exit 0 when the output is byte-identical and no file changed, 1 when anything differs, 2 when
+    the manifest is unusable (not a manifest, a key missing or of the wrong type) or its knowledge
+    base fails `dorsum check --no-reasoner` (refused before anything of it is run; the knowledge
+    base and command to be run are printed first)."""
     from ..classify import Classifier
     from ..intake import expand_paths
     from ..runmanifest import (case_differences, environment, file_differences, kb_files, read, rel,
@@ -35,11 +38,23 @@ def verify_cmd(manifest, kb_root):
     if not (root / "ontology").is_dir():
         click.echo(f"error: knowledge base {root} not found; pass --kb DIR", err=True)
         sys.exit(2)
+    inputs = [resolve(a, base) for a in doc["inputs"]["arguments"]]
+    # say what will be run before anything of the knowledge base is run, and refuse one whose
+    # rules fail `dorsum check --no-reasoner` (a manifest may name any directory as its knowledge base)
+    click.echo(f"re-running: dorsum {doc['command']} on {len(inputs)} recorded input(s) with the knowledge base at "
+               f"{root.resolve()}" + (" (from --kb)" if kb_root else " (recorded in the manifest)"))
+    from ..check import run_check
+    report = run_check(root, reasoner=False)
+    if not report.ok:
+        errors = [p for p in report.problems if p.severity == "ERROR"]
+        click.echo(f"error: refused: the knowledge base at {root.resolve()} fails `dorsum check --no-reasoner` "
+                   f"({len(errors)} error(s), first: {' '.join(errors[0].line().split())[:300]}); nothing was run",
+                   err=True)
+        sys.exit(2)
     problems: list[str] = []
     notes: list[str] = []
 
     problems += file_differences(doc["knowledge_base"]["files"], kb_files(root), "knowledge-base")
-    inputs = [resolve(a, base) for a in doc["inputs"]["arguments"]]
     missing_args = [str(p) for p in inputs if not p.exists()]
     if missing_args:
         click.echo("error: recorded input no longer exists: " + ", ".join(missing_args), err=True)
