@@ -98,12 +98,8 @@ class _Lookups:
         found = self._rule_copies.get(rule)
         if found is None:
             node = URIRef(rule)
-            copied = [(node, RDF.type, DORSUM.Rule), (node, RDF.type, PROV.Plan)]
-            for p in (RDFS.label, DORSUM.ruleFile, DORSUM.inPathway):
-                for o in kb_graph.objects(node, p):
-                    copied.append((node, p, o))
-            for stmt in kb_graph.objects(node, DORSUM.implements):
-                copied.append((node, DORSUM.implements, stmt))
+            copied = [(node, RDF.type, DORSUM.Rule), (node, RDF.type, PROV.Plan),
+                      *_about(kb_graph, node, (RDFS.label, DORSUM.ruleFile, DORSUM.inPathway, DORSUM.implements))]
             found = self._rule_copies[rule] = ox_triples(copied)
         return found
 
@@ -113,10 +109,7 @@ class _Lookups:
         found = self._statement_copies.get(stmt)
         if found is None:
             node = URIRef(stmt)
-            copied = []
-            for p in (RDF.type, RDFS.label, DORSUM.verification, DORSUM.conflictNote):
-                for o in kb_graph.objects(node, p):
-                    copied.append((node, p, o))
+            copied = _about(kb_graph, node, (RDF.type, RDFS.label, DORSUM.verification, DORSUM.conflictNote))
             for rel in SOURCE_RELATIONS:
                 for ref in kb_graph.objects(node, rel):
                     copied.append((node, rel, ref))
@@ -124,6 +117,11 @@ class _Lookups:
                         copied.append((ref, DCTERMS.bibliographicCitation, o))
             found = self._statement_copies[stmt] = ox_triples(copied)
         return found
+
+
+def _about(kb_graph: Graph, node, props) -> list:
+    """The knowledge-base triples about a node with the given predicates, predicate by predicate."""
+    return [(node, p, o) for p in props for o in kb_graph.objects(node, p)]
 
 
 _LOOKUPS: "weakref.WeakKeyDictionary[Graph, _Lookups]" = weakref.WeakKeyDictionary()

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 from reasoner.cli import main
 
-from test_server import free_port  # noqa: I001 - the endpoint tests' own helper
+from test_server import free_port, serving  # noqa: I001 - the endpoint tests' own helper
 
 CASE_GRAPH_BASE = "https://w3id.org/dorsum/graph/case/"
 KB_GRAPH = "https://w3id.org/dorsum/graph/kb"
@@ -210,24 +210,8 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("safety")
     store = tmp / "store"
     assert CliRunner().invoke(main, ["load", str(ROOT / "examples"), "--store", str(store)]).exit_code == 0
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             "--timeout", "20", "--max-results", "500", "--max-body", "200000"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + proc.stdout.read().decode()[-2000:])
-    yield base, store
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(store, "--timeout", "20", "--max-results", "500", "--max-body", "200000") as base:
+        yield base, store
 
 
 JSON = {"Accept": "application/sparql-results+json"}

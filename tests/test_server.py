@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -35,10 +36,16 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
     store = tmp / "store"
     assert CliRunner().invoke(main, ["load", str(ROOT / "examples"), "--store", str(store)]).exit_code == 0
+    with serving(store, "--timeout", "3", "--max-results", "500", "--max-body", "20000", "--allow-store") as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(store, *options):
+    """`dorsum serve --store STORE OPTIONS...` on a free loopback port, once /health answers: its base URL."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             "--timeout", "3", "--max-results", "500", "--max-body", "20000", "--allow-store"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             *options], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -50,9 +57,11 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("server did not start: " + proc.stdout.read().decode()[-2000:])
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def expected_levels():
