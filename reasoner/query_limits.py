@@ -64,7 +64,7 @@ def query_read_only(store_path, text: str, fmt: str, open_store, run_query, atte
 
 
 def _child(conn, memory_limit, timeout, store_path: str, text: str, fmt: str,
-           stderr_path: str) -> None:  # pragma: no cover - runs in the child
+           stderr_path: str, graphs=((), ())) -> None:  # pragma: no cover - runs in the child
     fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)  # what the child prints (a Rust abort's message)
     os.dup2(fd, 2)
     os.close(fd)
@@ -75,10 +75,13 @@ def _child(conn, memory_limit, timeout, store_path: str, text: str, fmt: str,
     if timeout:  # if the parent is gone (killed), the child still ends: SIGALRM's default action
         signal.alarm(int(timeout) + 10)
     try:
+        from functools import partial
+
         from .analytics import run_query
         from .store import StoreError, open_store
 
-        reply = ("ok", query_read_only(store_path, text, fmt, open_store, run_query))
+        run = partial(run_query, default_graphs=graphs[0], named_graphs=graphs[1])
+        reply = ("ok", query_read_only(store_path, text, fmt, open_store, run))
     except MemoryError:
         reply = ("memory", "")
     except StoreError as exc:
@@ -93,9 +96,10 @@ def _child(conn, memory_limit, timeout, store_path: str, text: str, fmt: str,
 
 
 def run_limited(store_path, text: str, fmt: str, timeout: float | None = TIMEOUT,
-                memory_limit: int | None = None) -> str:
+                memory_limit: int | None = None, default_graphs=(), named_graphs=()) -> str:
     """Run `text` over the store at `store_path` in a child process under `memory_limit` (default:
-    the workers' MEMORY_LIMIT) and `timeout` seconds; return its output in `fmt`. Raises
+    the workers' MEMORY_LIMIT) and `timeout` seconds; return its output in `fmt`. `default_graphs`
+    and `named_graphs` are the protocol's default-graph-uri / named-graph-uri (analytics.run_query). Raises
     StoreError/StoreUnusable (the store), SyntaxError (the query) or QueryStopped (a limit)."""
     from .store import StoreError, StoreUnusable, check_store
 
@@ -108,7 +112,8 @@ def run_limited(store_path, text: str, fmt: str, timeout: float | None = TIMEOUT
     reader, writer = ctx.Pipe(duplex=False)
     reply, timed_out, said = None, False, ""
     try:
-        proc = ctx.Process(target=_child, args=(writer, memory_limit, timeout, str(store_path), text, fmt, stderr_path),
+        proc = ctx.Process(target=_child, args=(writer, memory_limit, timeout, str(store_path), text, fmt, stderr_path,
+                                                         (tuple(default_graphs), tuple(named_graphs))),
                            daemon=True)
         proc.start()
         writer.close()

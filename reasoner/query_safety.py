@@ -59,10 +59,14 @@ def read_only(who: str = "this endpoint") -> str:
 @dataclass(frozen=True)
 class CheckedQuery:
     """A query that may run: `text` is what to run (normalised, exactly what was checked);
-    `dataset` says whether it names its own dataset (FROM / FROM NAMED)."""
+    `dataset` says whether it names its own dataset (FROM / FROM NAMED); `from_graphs` and
+    `from_named` are those IRIs, resolved and each once, when the check could read them (None when
+    the query could not be parsed: Oxigraph then reads its own FROM)."""
 
     text: str
     dataset: bool
+    from_graphs: tuple[str, ...] | None = None
+    from_named: tuple[str, ...] | None = None
 
 
 def normalise(text: str) -> str:
@@ -149,7 +153,10 @@ def check_query(text: str, who: str = "dorsum") -> CheckedQuery:
         nodes = list(_nodes(tree))
         if any(n.name == "ServiceGraphPattern" for n in nodes):
             raise QueryRefused(service_refused(who))
-        return CheckedQuery(text, any(n.name in _QUERY_FORMS and "datasetClause" in n for n in nodes))
+        clauses = [c for n in nodes if n.name in _QUERY_FORMS and "datasetClause" in n for c in n["datasetClause"]]
+        if not clauses:
+            return CheckedQuery(text, False)
+        return CheckedQuery(text, True, *_dataset_iris(tree, clauses))
     if _is_update(text):
         raise QueryRefused(read_only(who), 403)
     if _SERVICE_WORD.search(text):
@@ -158,6 +165,23 @@ def check_query(text: str, who: str = "dorsum") -> CheckedQuery:
     # rdflib does not read it, and Oxigraph may (or will report the syntax error): without a parse,
     # any FROM is taken for a dataset clause
     return CheckedQuery(text, bool(_FROM_WORD.search(text)))
+
+
+def _dataset_iris(tree, clauses) -> tuple[tuple[str, ...], tuple[str, ...]] | tuple[None, None]:
+    """The FROM and FROM NAMED IRIs of a parsed query, resolved against its PREFIX and BASE
+    declarations, in order, each once: the dataset's default graph is the RDF merge of the FROM
+    graphs, and a graph merged with itself is the same graph (Oxigraph would read it twice and
+    count every triple twice). (None, None) when a name cannot be resolved (Oxigraph then reports it)."""
+    from rdflib.plugins.sparql.algebra import translatePrologue
+
+    try:
+        prologue = translatePrologue(tree[0], None)
+        # (CompValue.get answers a missing key with the key's name: test membership)
+        default = [str(prologue.absolutize(c["default"])) for c in clauses if "default" in c]
+        named = [str(prologue.absolutize(c["named"])) for c in clauses if "named" in c]
+    except Exception:  # noqa: BLE001 - an unknown prefix: left to Oxigraph's own error
+        return None, None
+    return tuple(dict.fromkeys(default)), tuple(dict.fromkeys(named))
 
 
 def dataset_options(checked: CheckedQuery, default_graphs=(), named_graphs=()) -> dict:
@@ -175,6 +199,9 @@ def dataset_options(checked: CheckedQuery, default_graphs=(), named_graphs=()) -
                     "named_graphs": [ox.NamedNode(g) for g in dict.fromkeys(named_graphs)]}
         except ValueError as exc:
             raise QueryRefused(f"a default-graph-uri or named-graph-uri is not an IRI: {exc}") from None
+    if checked.dataset and checked.from_graphs is not None:
+        return {"default_graph": [ox.NamedNode(g) for g in checked.from_graphs],
+                "named_graphs": [ox.NamedNode(g) for g in checked.from_named]}
     if checked.dataset:
         return {}
     return {"use_default_graph_as_union": True}

@@ -258,6 +258,11 @@ def test_from_and_from_named_scope_the_query(served, one_case):
         f"SELECT (COUNT(*) AS ?n) FROM <{case}> WHERE {{ ?s ?p ?o }}": n,
         f"SELECT (COUNT(*) AS ?n) FROM NAMED <{case}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}": n,
         f"SELECT (COUNT(*) AS ?n) FROM <{case}> FROM <{KB_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}": 0,
+        # a graph named twice is one graph: the default graph is a merge, not a bag of copies
+        f"SELECT (COUNT(*) AS ?n) FROM <{case}> FROM <{case}> WHERE {{ ?s ?p ?o }}": n,
+        f"SELECT (COUNT(*) AS ?n) FROM NAMED <{case}> FROM NAMED <{case}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}": n,
+        f"PREFIX c: <{case.rsplit('/', 1)[0]}/> BASE <{case}> "
+        f"SELECT (COUNT(*) AS ?n) FROM c:{case.rsplit('/', 1)[1]} FROM <> WHERE {{ ?s ?p ?o }}": n,
         "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }": total,  # no dataset: the union of all graphs, as before
     }
     for q, expected in queries.items():
@@ -341,10 +346,28 @@ def test_dorsum_query_honours_from(served, one_case, tmp_path):
     case, n, total = one_case
     for q, expected in ((f"SELECT (COUNT(*) AS ?n) FROM <{case}> WHERE {{ ?s ?p ?o }}", n),
                         (f"SELECT (COUNT(*) AS ?n) FROM NAMED <{case}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", n),
+                        (f"SELECT (COUNT(*) AS ?n) FROM <{case}> FROM <{case}> WHERE {{ ?s ?p ?o }}", n),
                         ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", total)):
         res = run_query_cli(store, tmp_path, q)
         assert res.exit_code == 0, res.output
         assert int(res.output.splitlines()[1].strip()) == expected, q
+
+
+def test_dorsum_query_takes_the_protocol_dataset_options(served, one_case, tmp_path):
+    _, store = served
+    case, n, total = one_case
+    plain = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    named = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    for q, extra, expected in ((plain, ["--default-graph-uri", case], n),
+                               (named, ["--named-graph-uri", case], n),
+                               (plain, ["--named-graph-uri", case], 0),
+                               (f"SELECT (COUNT(*) AS ?n) FROM <{KB_GRAPH}> WHERE {{ ?s ?p ?o }}",
+                                ["--default-graph-uri", case, "--default-graph-uri", case], n)):
+        res = run_query_cli(store, tmp_path, q, "q.rq", *extra)
+        assert res.exit_code == 0, res.output
+        assert int(res.output.splitlines()[1].strip()) == expected, (q, extra)
+    res = run_query_cli(store, tmp_path, plain, "q.rq", "--default-graph-uri", "not an iri")
+    assert res.exit_code == 1 and "default-graph-uri" in res.output
 
 
 # ---------------------------------------------------------------- knowledge bases given with --kb

@@ -21,10 +21,16 @@ from .options import kb_option
 @click.option("--list", "list_queries", is_flag=True, help="List the saved queries and what each answers.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Time limit, seconds (as `dorsum serve`); the query also runs under the endpoint's memory limit.")
+@click.option("--default-graph-uri", "default_graphs", multiple=True, metavar="IRI",
+              help="Run over this graph as the default graph (repeatable; the merge of all given), as the SPARQL "
+                   "1.1 Protocol's default-graph-uri: replaces the query's FROM / FROM NAMED.")
+@click.option("--named-graph-uri", "named_graphs", multiple=True, metavar="IRI",
+              help="Make this graph a named graph (repeatable), as the protocol's named-graph-uri.")
 # the default is query_limits.TIMEOUT, kept literal so that no command pays for importing it (tested equal)
 @kb_option
-def query_cmd(query_file, name, store_path, fmt, list_queries, timeout, kb_root):
-    """Run a SPARQL query over the store (the default graph is the union of all graphs). The store
+def query_cmd(query_file, name, store_path, fmt, list_queries, timeout, default_graphs, named_graphs, kb_root):
+    """Run a SPARQL query over the store (the default graph is the union of all graphs, unless the
+    query's FROM / FROM NAMED or --default-graph-uri / --named-graph-uri say otherwise). The store
     is opened read-only, never created or repaired; the query runs in a child process with the
     endpoint's memory limit and the time limit, and is stopped past either."""
     from ..analytics import list_saved, saved_query
@@ -44,7 +50,8 @@ def query_cmd(query_file, name, store_path, fmt, list_queries, timeout, kb_root)
         raise click.UsageError("--store is required")
     text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
     try:
-        sys.stdout.write(run_limited(store_path, text, fmt, timeout))
+        sys.stdout.write(run_limited(store_path, text, fmt, timeout,
+                                     default_graphs=default_graphs, named_graphs=named_graphs))
     except DorsumError as exc:  # the store (unusable: exit 2), or a limit
         raise click_error(exc) from None
     except SyntaxError as exc:
