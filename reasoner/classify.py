@@ -100,6 +100,17 @@ def _thread():
     return _THREAD
 
 
+def _left_out(path: str, dropped: tuple[str, ...]) -> bool:
+    """Whether a shape error at `path` may come from intake leaving keys out of a partial graph: at
+    a key left out, below one, or on the node that held one (e.g. a missing age, when the age was
+    given under an unknown key)."""
+    for d in dropped:
+        parent = d.rsplit(".", 1)[0] if "." in d else ""
+        if path == d or path.startswith(d + ".") or path.startswith(d + "[") or path == parent:
+            return True
+    return False
+
+
 class Classifier:
     """Holds the loaded knowledge base and engine; reuse one for many cases."""
 
@@ -113,18 +124,30 @@ class Classifier:
         self._kb_terms: frozenset | None = None
 
     def validate(self, ci: CaseInput) -> list[dict]:
-        return list(ci.errors) if ci.errors else self.validator.validate(ci)
+        return self.validate_many([ci], threads=1)[0] if ci.errors else self.validator.validate(ci)
 
     def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
                       threads: int = 2, timings: dict | None = None) -> list[list[dict]]:
         """The errors of each case of a chunk (intake errors, else the case shapes' errors, all
-        the chunk's cases validated at once). prepared: see `prepare`; threads and timings: see
-        CaseValidator.validate_many."""
+        the chunk's cases validated at once). A case with intake errors and a partial graph (what
+        could be read of it) also gets the shapes' errors on that graph, so one run reports every
+        problem. prepared: see `prepare`; threads and timings: see CaseValidator.validate_many."""
         prepared = prepared if prepared is not None else self.prepare(inputs)
         kb_errors = [None if ci.errors or p is None else self.kb_term_errors(p[0]) for ci, p in zip(inputs, prepared)]
         todo = [(ci, p) for ci, p, k in zip(inputs, prepared, kb_errors) if not ci.errors and not k]
+        partial = [CaseInput(ci.case_id, ci.source, ci.partial.iri, ci.partial.graph)
+                   for ci in inputs if ci.errors and ci.partial is not None]
+        todo += [(ci, p) for ci, p in zip(partial, self.prepare(partial))]
         shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads, timings))
-        return [list(ci.errors) if ci.errors else k if k else next(shaped) for ci, k in zip(inputs, kb_errors)]
+        checked = [k if k else None if ci.errors else next(shaped) for ci, k in zip(inputs, kb_errors)]
+        out = []
+        for ci, errs in zip(inputs, checked):
+            if not ci.errors:
+                out.append(errs)
+                continue
+            more = next(shaped) if ci.partial is not None else []
+            out.append(list(ci.errors) + [e for e in more if not _left_out(e["path"], ci.partial.dropped)])
+        return out
 
     def kb_term_errors(self, triples: list) -> list[dict]:
         """A triple of the case about a knowledge-base term (any subject of the KB graph) is an error

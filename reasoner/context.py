@@ -26,6 +26,20 @@ class CaseContext:
         from .flatjson import compile_context
         return compile_context(self.context)
 
+    @cached_property
+    def ordered_terms(self) -> tuple[str, ...]:
+        """The known keys in the order the context defines them (for suggestions)."""
+        out: list[str] = []
+
+        def walk(c: dict) -> None:
+            for key, value in c.items():
+                if key in self.terms and key not in out:
+                    out.append(key)
+                if isinstance(value, dict) and isinstance(value.get("@context"), dict):
+                    walk(value["@context"])
+        walk(self.context)
+        return tuple(out)
+
     def slug(self, iri: str) -> str:
         """The slug a user wrote for an enumerated value IRI (e.g. ...depth-deep -> deep)."""
         for prefix in self.vocab_prefixes:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -35,6 +38,18 @@ MAX_CASE_BYTES = 1_000_000  # one case is about 1 kB; a larger line is refused, 
 MAX_JSON_FILE_BYTES = 50_000_000  # a .json document is read whole; larger inputs belong in JSON Lines
 
 
+@dataclass(frozen=True)
+class Partial:
+    """What could be read of a case with intake errors: its graph without the offending keys, for
+    the case shapes only (never for inference), and the paths of the keys left out: a shape error
+    at one of them, below one, or on the node that held one may come from leaving it out, so it is
+    not reported (Classifier.validate_many)."""
+
+    iri: str
+    graph: Graph
+    dropped: tuple[str, ...]
+
+
 @dataclass
 class CaseInput:
     """One input case: its graph when intake succeeded, else the errors that say why not."""
@@ -44,6 +59,7 @@ class CaseInput:
     iri: str | None = None
     graph: Graph | None = None
     errors: list[dict] = field(default_factory=list)
+    partial: Partial | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,12 +72,33 @@ def error(path: str, value, message: str) -> dict:
             value = json.dumps(value, ensure_ascii=False, allow_nan=True)
         except (TypeError, ValueError):
             value = repr(value)
-    return {"path": path, "value": value, "message": message}
+    # an error echoes the input back: a lone surrogate there would break every writer of it
+    return {"path": printable(path), "value": None if value is None else printable(value), "message": printable(message)}
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why `text` is not valid Unicode (it holds a lone surrogate, e.g. from a JSON "\\ud800"
+    escape or an N-Triples "\\uD800", which no UTF-8 writer can write), or None when it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"is not valid Unicode: it holds a lone surrogate U+{ord(text[exc.start]):04X} at character {exc.start} "
+                "(half of a UTF-16 pair, e.g. a \\ud800 escape, is not a character)")
+    return None
+
+
+def printable(text: str) -> str:
+    """`text` with each lone surrogate written as its escape (\\ud800): always valid Unicode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def case_iri(case_id: str) -> str:
     """A case id becomes an IRI; characters that would break an IRI are percent-encoded."""
-    return CASE_BASE + quote(case_id, safe="-._~")
+    return CASE_BASE + quote(printable(case_id), safe="-._~")
 
 
 # ---------------------------------------------------------------- JSON parsing
@@ -75,9 +112,59 @@ def _check_floats(value) -> None:
         raise ValueError("numbers must be finite")
 
 
+class JSONObject(dict):
+    """A parsed JSON object that remembers the keys it repeated (`{"id": "a", "id": "b"}`), which
+    plain json.loads would silently resolve last-wins. It keeps the first value of each key."""
+
+    duplicates: tuple = ()
+
+
+def _object(pairs: list) -> JSONObject:
+    obj = JSONObject()
+    given: dict = {}
+    for key, value in pairs:
+        given.setdefault(key, []).append(value)
+        obj.setdefault(key, value)
+    obj.duplicates = tuple((k, v) for k, v in given.items() if len(v) > 1)
+    return obj
+
+
 def parse_json(text: str):
-    """json.loads that refuses NaN/Infinity (not JSON) and absurd nesting."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """json.loads that refuses NaN/Infinity (not JSON) and records repeated keys (JSONObject);
+    json_problems names them, and strings that are not valid Unicode, with their paths."""
+    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_object)
+
+
+def _key_path(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def json_problems(value, path: str = "") -> list[dict]:
+    """What no reader may guess at in a parsed JSON document, each named by its path: a key given
+    twice in one object, and a key or string that is not valid Unicode (document order)."""
+    errs = []
+    if isinstance(value, dict):
+        for key, values in getattr(value, "duplicates", ()):
+            errs.append(duplicate_key_error(_key_path(path, key), key, values))
+        for key, v in value.items():
+            sub = _key_path(path, key)
+            why = unicode_problem(key)
+            if why:
+                errs.append(error(sub, key, f"the key {why}"))
+            errs.extend(json_problems(v, sub))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            errs.extend(json_problems(item, f"{path}[{i}]"))
+    elif isinstance(value, str):
+        why = unicode_problem(value)
+        if why:
+            errs.append(error(path, value, f"the string {why}"))
+    return errs
+
+
+def duplicate_key_error(path: str, key: str, values: list) -> dict:
+    return error(path, values, f"key '{key}' is given {len(values)} times in this object (values in the order given); "
+                               "give each key once")
 
 
 def _depth(value, limit: int, level: int = 0) -> int:
@@ -97,47 +184,142 @@ def _depth(value, limit: int, level: int = 0) -> int:
 NULL_MESSAGE = "null is not a value: leave the key out when the finding is unknown ([] means none seen for a list)"
 
 
+def suggestions(key: str, ctx: CaseContext) -> list[str]:
+    """The known keys nearest to an unknown one (the shipped context's terms, in its order): keys it
+    begins or is the beginning of at a `_` (age -> age_years, age_months, age_days), then the
+    closest by difflib; at most three."""
+    terms = ctx.ordered_terms
+    near = [t for t in terms if t.startswith(key + "_") or key.startswith(t + "_")]
+    near += [t for t in difflib.get_close_matches(key, terms, n=3) if t not in near]
+    return near[:3]
+
+
+def unknown_key_error(path: str, key: str, value, ctx: CaseContext) -> dict:
+    near = suggestions(key, ctx)
+    hint = ""
+    if near:
+        hint = f"; did you mean '{near[0]}'?"
+        if len(near) > 1:
+            hint += " (or " + ", ".join(f"'{n}'" for n in near[1:]) + ")"
+    return error(path, value, f"unknown key '{key}'{hint}")
+
+
+_DROP = object()
+
+
+def read_flat(value, ctx: CaseContext, path: str = "") -> tuple[list[dict], object, list[str]]:
+    """Everything JSON-LD would silently drop or no reader may guess at in a flat case, in document
+    order, each an error naming its path: unknown keys (the value the key was given, with a
+    suggestion), JSON-LD keywords, nulls, keys given twice, keys and strings that are not valid
+    Unicode. Returns (errors, the case without the offending keys, their paths): what is left can
+    still be checked against the case shapes, so one run reports every problem."""
+    errs: list[dict] = []
+    dropped: list[str] = []
+
+    def walk(v, path):
+        if isinstance(v, dict):
+            repeated = dict(getattr(v, "duplicates", ()))
+            out = {}
+            for key, item in v.items():
+                sub = _key_path(path, printable(key))
+                why = unicode_problem(key)
+                if why:
+                    errs.append(error(sub, item, f"the key {why}"))
+                elif key.startswith("@"):
+                    errs.append(error(sub, item, f"JSON-LD keyword '{key}' is not allowed in the flat case form"))
+                elif key not in ctx.terms:
+                    errs.append(unknown_key_error(sub, key, item, ctx))
+                elif key in repeated:
+                    errs.append(duplicate_key_error(sub, key, repeated[key]))
+                elif item is None:
+                    errs.append(error(sub, "null", NULL_MESSAGE))
+                else:
+                    kept = walk(item, sub)
+                    if kept is not _DROP:
+                        out[key] = kept
+                        continue
+                dropped.append(sub)
+            return out
+        if isinstance(v, list):
+            before = len(errs)
+            for i, item in enumerate(v):
+                if item is None:
+                    errs.append(error(f"{path}[{i}]", "null", NULL_MESSAGE))
+                else:
+                    walk(item, f"{path}[{i}]")
+            return v if len(errs) == before else _DROP  # a list with a bad item is not checked further
+        if isinstance(v, str):
+            why = unicode_problem(v)
+            if why:
+                errs.append(error(path, v, f"the string {why}"))
+                return _DROP
+        return v
+
+    kept = walk(value, path)
+    return errs, kept, dropped
+
+
 def unknown_keys(value, ctx: CaseContext, path: str = "") -> list[dict]:
-    """Keys and values JSON-LD would silently drop (unknown keys, nulls): each is an error naming
-    its path, with a suggestion."""
-    errs = []
-    if isinstance(value, dict):
-        for key in value:
-            sub = f"{path}.{key}" if path else key
-            if key.startswith("@"):
-                errs.append(error(sub, key, f"JSON-LD keyword '{key}' is not allowed in the flat case form"))
-            elif key not in ctx.terms:
-                near = difflib.get_close_matches(key, sorted(ctx.terms), n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                errs.append(error(sub, key, f"unknown key '{key}'{hint}"))
-            elif value[key] is None:
-                errs.append(error(sub, "null", NULL_MESSAGE))
-            else:
-                errs.extend(unknown_keys(value[key], ctx, sub))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            if item is None:
-                errs.append(error(f"{path}[{i}]", "null", NULL_MESSAGE))
-            elif isinstance(item, (dict, list)):
-                errs.extend(unknown_keys(item, ctx, f"{path}[{i}]"))
-    return errs
+    """The errors of read_flat: keys and values JSON-LD would silently drop or no reader may guess at."""
+    return read_flat(value, ctx, path)[0]
+
+
+_quiet = threading.local()
+
+
+class _IllTypedLiterals(logging.Filter):
+    """rdflib logs a warning with a traceback for each literal whose text does not fit its datatype
+    (a date "2024-13-45"). While a flat case is read on this thread that is input we report
+    ourselves (every typed key of the context has a sh:datatype shape, which names the key and the
+    value), so the warning is dropped then; at any other time it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (getattr(_quiet, "depth", 0) and record.funcName == "_castLexicalToPython")
+
+
+logging.getLogger("rdflib.term").addFilter(_IllTypedLiterals())
+
+
+@contextmanager
+def ill_typed_literals_reported():
+    """Within this block, on this thread, rdflib's ill-typed literal warnings are not logged."""
+    _quiet.depth = getattr(_quiet, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _quiet.depth -= 1
 
 
 def flat_case(obj, source: str, ctx: CaseContext) -> CaseInput:
-    """One flat JSON object -> a case graph (JSON-LD under the shipped context)."""
+    """One flat JSON object -> a case graph (JSON-LD under the shipped context). A case with errors
+    gets every one of them: those of intake (read_flat) and, when the rest of the case can be read,
+    those the case shapes find in it (CaseInput.partial)."""
+    with ill_typed_literals_reported():
+        return _flat_case(obj, source, ctx)
+
+
+def _flat_case(obj, source: str, ctx: CaseContext) -> CaseInput:
     if not isinstance(obj, dict):
         return CaseInput(source, source, errors=[error("", obj, "a case must be a JSON object")])
     raw_id = obj.get("id")
-    if not isinstance(raw_id, str) or not raw_id.strip():
-        case_id = source
-        errs = [error("id", raw_id, "every case needs an 'id': a non-empty string")]
-    else:
-        case_id, errs = raw_id, []
+    id_ok = (isinstance(raw_id, str) and raw_id.strip() and not unicode_problem(raw_id)
+             and "id" not in dict(getattr(obj, "duplicates", ())))
+    # (an id that is not valid Unicode, or given twice, is named by read_flat)
+    errs = [] if isinstance(raw_id, str) and raw_id.strip() else [error("id", raw_id, "every case needs an 'id': a non-empty string")]
+    case_id = raw_id if id_ok else source
     if _depth(obj, MAX_DEPTH) > MAX_DEPTH:
         return CaseInput(case_id, source, errors=errs + [error("", None, f"input nests deeper than {MAX_DEPTH} levels; the case form nests 3")])
-    errs += unknown_keys(obj, ctx)
+    problems, kept, dropped = read_flat(obj, ctx)
+    errs += problems
     if errs:
-        return CaseInput(case_id, source, errors=errs)
+        ci = CaseInput(case_id, source, errors=errs)
+        if not id_ok:
+            dropped.append("id")
+            kept.pop("id", None)
+        part = _flat_graph(kept, case_iri(case_id), ctx)
+        if part is not None:
+            ci.partial = Partial(case_iri(case_id), part, tuple(dropped))
+        return ci
     iri = case_iri(case_id)
     terms = ctx.compiled_terms
     if terms is not None:
@@ -147,18 +329,37 @@ def flat_case(obj, source: str, ctx: CaseContext) -> CaseInput:
     return jsonld_case(obj, case_id, source, iri, ctx)
 
 
-def jsonld_case(obj: dict, case_id: str, source: str, iri: str, ctx: CaseContext) -> CaseInput:
-    """The reference reader: full JSON-LD processing by rdflib, then blank nodes named by path."""
+def _flat_graph(obj: dict, iri: str, ctx: CaseContext) -> Graph | None:
+    """The case graph of a flat case whose keys are all known: the fast reader, else JSON-LD; None
+    when JSON-LD cannot read it either."""
+    terms = ctx.compiled_terms
+    if terms is not None:
+        fast = case_graph(obj, iri, terms)
+        if fast is not None:
+            return fast
+    try:
+        return _jsonld_graph(obj, iri, ctx)
+    except Exception:  # a value JSON-LD cannot map (e.g. an object where a slug belongs)
+        return None
+
+
+def _jsonld_graph(obj: dict, iri: str, ctx: CaseContext) -> Graph:
     doc = dict(obj)
     doc["@context"] = ctx.context
     doc["@id"] = iri
     doc["@type"] = str(DORSUM.Case)
     g = Graph()
+    g.parse(data=json.dumps(doc), format="json-ld")
+    return skolemize(g, URIRef(iri))
+
+
+def jsonld_case(obj: dict, case_id: str, source: str, iri: str, ctx: CaseContext) -> CaseInput:
+    """The reference reader: full JSON-LD processing by rdflib, then blank nodes named by path."""
     try:
-        g.parse(data=json.dumps(doc), format="json-ld")
+        graph = _jsonld_graph(obj, iri, ctx)
     except Exception as exc:  # a value JSON-LD cannot map (e.g. an object where a slug belongs)
         return CaseInput(case_id, source, errors=[error("", None, f"could not read the case as JSON-LD: {exc}")])
-    return CaseInput(case_id, source, iri, skolemize(g, URIRef(iri)))
+    return CaseInput(case_id, source, iri, graph)
 
 
 # ---------------------------------------------------------------- RDF
@@ -330,7 +531,12 @@ def rdf_cases(graph: Graph, source: str, ctx: CaseContext | None = None) -> list
 
 
 def rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
-    source = str(path)
+    with ill_typed_literals_reported():  # a case's typed values are checked by the case shapes
+        return _rdf_file(path, ctx)
+
+
+def _rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
+    source = printable(str(path))
     fmt = RDF_FORMATS[path.suffix.lower()]
     try:
         data = path.read_text(encoding="utf-8")
@@ -342,6 +548,9 @@ def rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
             doc = parse_json(data)
         except (ValueError, RecursionError) as exc:
             return [CaseInput(source, source, errors=[error("", None, f"malformed JSON: {exc}")])]
+        problems = json_problems(doc)  # before rdflib, which would read a repeated key last-wins
+        if problems:
+            return [CaseInput(source, source, errors=problems)]
         remote = remote_contexts(doc)
         if remote:
             return [remote_context_refused(source, remote[0])]
@@ -350,7 +559,29 @@ def rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
         g.parse(data=data, format=fmt)
     except Exception as exc:
         return [CaseInput(source, source, errors=[error("", None, f"malformed {fmt}: {exc}".strip()[:500])])]
+    bad = graph_unicode_errors(g)
+    if bad:
+        return [CaseInput(source, source, errors=bad)]
     return rdf_cases(g, source, ctx)
+
+
+def graph_unicode_errors(graph: Graph) -> list[dict]:
+    """A triple with a term that is not valid Unicode (an IRI, a literal, its language or datatype,
+    a blank node label: e.g. an N-Triples or Turtle "\\uD800" escape) names it (sorted, at most
+    MAX_ISOLATION_ERRORS). No case of the file is classified: which case the triple belongs to
+    cannot be told from names that cannot be written."""
+    rows = set()
+    for t in graph:
+        for role, term in zip(("subject", "predicate", "object"), t):
+            parts = [str(term)] + ([str(term.language or ""), str(term.datatype or "")] if hasattr(term, "language") else [])
+            why = next((w for w in map(unicode_problem, parts) if w), None)
+            if why:
+                shown = " ".join(x.n3() if not isinstance(x, BNode) else "[]" for x in t)
+                rows.add((printable(shown), role, why))
+    errs = [error("", shown, f"the {role} of this triple {why}") for shown, role, why in sorted(rows)]
+    if len(errs) > MAX_ISOLATION_ERRORS:
+        errs = errs[:MAX_ISOLATION_ERRORS] + [error("", None, f"and {len(errs) - MAX_ISOLATION_ERRORS} more triple(s) like these")]
+    return errs
 
 
 # ---------------------------------------------------------------- blank nodes
@@ -408,6 +639,7 @@ class Record:
     text: bytes | None = None
     rdf: bool = False
     error: dict | None = None
+    line: int | None = None  # the line of a JSON Lines file, which must hold one case
 
 
 def read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
@@ -470,33 +702,33 @@ def _read_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
 def read_records(paths: Iterable[str | Path]) -> Iterator[Record]:
     """The input's records in order (see Record), streaming .jsonl line by line."""
     for path in expand_paths(paths):
-        source = str(path)
+        source = printable(str(path))  # a file name in another encoding holds surrogates (surrogateescape)
         suffix = path.suffix.lower()
         if not path.exists():
-            yield Record(source, source, error=error("", source, "no such file"))
+            yield Record(source, str(path), error=error("", source, "no such file"))
             continue
         if suffix in RDF_FORMATS and suffix != ".jsonld":
-            yield Record(source, source, rdf=True)
+            yield Record(source, str(path), rdf=True)
             continue
         if suffix in JSONL_SUFFIXES:
             with open(path, "rb") as fh:
                 for n, raw in _read_lines(fh, MAX_CASE_BYTES):
                     if raw is None:
-                        yield Record(f"{source}:{n}", source, error=error(
+                        yield Record(f"{source}:{n}", str(path), error=error(
                             "", None, f"line {n} is longer than {MAX_CASE_BYTES} bytes; a case is about 1 kB"))
                         continue
                     if not raw.strip():
                         continue
-                    yield Record(f"{source}:{n}", source, text=raw)
+                    yield Record(f"{source}:{n}", str(path), text=raw, line=n)
             continue
         if suffix in JSON_SUFFIXES | {".jsonld"} and path.stat().st_size > MAX_JSON_FILE_BYTES:
-            yield Record(source, source, error=error("", None, f"file is larger than {MAX_JSON_FILE_BYTES} bytes; "
+            yield Record(source, str(path), error=error("", None, f"file is larger than {MAX_JSON_FILE_BYTES} bytes; "
                                                                "send many cases as JSON Lines (.jsonl), one case a line"))
             continue
         if suffix in JSON_SUFFIXES | {".jsonld"}:
-            yield Record(source, source, text=path.read_bytes())
+            yield Record(source, str(path), text=path.read_bytes())
             continue
-        yield Record(source, source, error=error("", source,
+        yield Record(source, str(path), error=error("", source,
                      f"unsupported input type '{suffix}'; expected one of {', '.join(sorted(INPUT_SUFFIXES))}"))
 
 
@@ -507,19 +739,26 @@ def record_cases(record: Record, ctx: CaseContext) -> Iterator[CaseInput]:
     elif record.rdf:
         yield from rdf_file(Path(record.path), ctx)
     else:
-        yield from _json_text(record.text, record.source, ctx, Path(record.path))
+        yield from _json_text(record.text, record.source, ctx, Path(record.path), record.line)
 
 
-def _json_text(raw: bytes, source: str, ctx: CaseContext, path: Path) -> Iterator[CaseInput]:
+def _json_text(raw: bytes, source: str, ctx: CaseContext, path: Path, line: int | None = None) -> Iterator[CaseInput]:
+    where = "" if line is None else f"line {line}: "
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        yield CaseInput(source, source, errors=[error("", None, f"not UTF-8 text: {exc}")])
+        yield CaseInput(source, source, errors=[error("", None, f"{where}not UTF-8 text: {exc}")])
         return
     try:
         obj = parse_json(text)
     except (ValueError, RecursionError) as exc:
-        yield CaseInput(source, source, errors=[error("", text.strip()[:80], f"malformed JSON: {exc}")])
+        yield CaseInput(source, source, errors=[error("", text.strip()[:80], f"{where}malformed JSON: {exc}")])
+        return
+    if line is not None and not isinstance(obj, dict):
+        # a JSON Lines file holds one case a line: `[]`, `3`, `"x"` or `null` is that line's error
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(obj), "a number")
+        yield CaseInput(source, source, errors=[error("", "null" if obj is None else obj, f"line {line} is {kind}, not a case: each line of a "
+                                                               "JSON Lines file must be one case, a JSON object")])
         return
     if isinstance(obj, dict) and "@context" in obj:
         yield from rdf_file(path, ctx) if path.suffix.lower() == ".jsonld" else _jsonld_obj(obj, source, ctx)
@@ -530,6 +769,16 @@ def _json_text(raw: bytes, source: str, ctx: CaseContext, path: Path) -> Iterato
 
 
 def _jsonld_obj(obj: dict, source: str, ctx: CaseContext) -> Iterator[CaseInput]:
+    with ill_typed_literals_reported():
+        cases = list(_jsonld_cases(obj, source, ctx))
+    yield from cases
+
+
+def _jsonld_cases(obj: dict, source: str, ctx: CaseContext) -> Iterator[CaseInput]:
+    problems = json_problems(obj)
+    if problems:
+        yield CaseInput(source, source, errors=problems)
+        return
     remote = remote_contexts(obj)
     if remote:
         yield remote_context_refused(source, remote[0])

@@ -260,6 +260,11 @@ class ResultView:
 
 
 def dumps(result: dict, pretty: bool = True) -> str:
+    """The JSON text of a result. A lone surrogate (a string that is not valid Unicode, which intake
+    never lets through but a writer must survive) is written as its JSON escape, so the text is
+    always valid UTF-8."""
+    from .intake import printable
+
     if pretty:
-        return json.dumps(result, indent=2, ensure_ascii=False)
-    return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+        return printable(json.dumps(result, indent=2, ensure_ascii=False))
+    return printable(json.dumps(result, ensure_ascii=False, separators=(",", ":")))

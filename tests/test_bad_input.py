@@ -31,7 +31,7 @@ DELETE = object()
 
 CASES = [
     # (what, change path, value, expected error path, expected value, words in the message)
-    ("typo in a key", "lump.sise_cm", 3, "lump.sise_cm", "sise_cm", ["unknown key", "did you mean 'size_cm'"]),
+    ("typo in a key", "lump.sise_cm", 3, "lump.sise_cm", "3", ["unknown key 'sise_cm'", "did you mean 'size_cm'"]),
     ("wrong type", "lump.size_cm", "big", "lump.size_cm", "big", ["must be a number"]),
     ("negative size", "lump.size_cm", -2, "lump.size_cm", "-2", ["above 0"]),
     ("implausible size", "lump.size_cm", 4000, "lump.size_cm", "4000", ["at most 100"]),
