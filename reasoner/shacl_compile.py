@@ -18,17 +18,32 @@ sh:minInclusive, sh:maxInclusive, sh:minExclusive, sh:maxExclusive; sh:minLength
 sh:pattern (with sh:flags); sh:in, sh:hasValue; sh:closed with sh:ignoredProperties; sh:message,
 sh:severity and sh:deactivated.
 
-Where Oxigraph and rdflib see a literal differently the results follow rdflib, as pySHACL does:
-- Oxigraph stores typed literals in canonical form ("3.0"^^xsd:double comes back as "3"); every
-  focus node and value is mapped back to the term the data graph holds (through the triple that
-  holds the value, when the path ends in a plain property);
-- whether a literal is well-formed for its datatype (sh:datatype) is rdflib's verdict, loaded
-  alongside the data as a list of ill-typed literals.
+Supported shapes are also checked for form: a property shape has exactly one sh:path (two, or none
+on a value of sh:property or an sh:PropertyShape, is refused naming the shape), list-valued
+parameters (sh:in, sh:and, sh:or, sh:xone) are well-formed RDF lists.
+
+Literals are RDF terms here, as in SHACL, whatever Oxigraph does with them:
+- Oxigraph stores a well-typed literal of a datatype it knows in canonical form, in the data and in
+  a query's constants alike ("1.00"^^xsd:decimal is "1", "030"^^xsd:byte is "30"^^xsd:integer), and
+  keeps an ill-typed one as written ("abc"^^xsd:integer). Where it rewrote a data literal, the
+  lexical form and datatype as written go into a side graph (LEX_GRAPH), tied to the data graph,
+  subject and predicate of the triple; sh:in, sh:hasValue (term equality: "1.00"^^xsd:decimal is
+  not in ("1.0"^^xsd:decimal)), sh:minLength, sh:maxLength, sh:pattern and sh:datatype read the
+  literal as written, and every focus node and value is mapped back to the term the data graph
+  holds. Comparisons (sh:minInclusive...) compare values, as SHACL says.
+- whether a literal is well-formed for its datatype (sh:datatype) is rdflib's verdict: an
+  ill-typed literal is stored with the datatype <urn:x-dorsum-shacl:ill-typed:DATATYPE>
+  (data_term), a term of its own. rdflib rewrites some ill-typed literals ("yes"^^xsd:boolean
+  becomes a "false" that == and hashes like a valid false), so nothing here is keyed on rdflib
+  Literal equality: a literal is keyed on its pyoxigraph term, one case's literal never stands for
+  another's, and results do not depend on the batch, its order or the hash seed.
 Known differences from pySHACL, none reachable with the shapes and inputs dorsum ships: a shape
-without sh:message gets a generic message of this module's own wording; sh:minLength, sh:maxLength
-and sh:pattern see a non-string typed literal in its canonical form, and sh:in / sh:hasValue
-compare such literals after canonicalisation; recursive shapes are refused (pySHACL skips the
-recursion); severities of shapes nested in sh:node/sh:or/... are not distinguished.
+without sh:message gets a generic message of this module's own wording; recursive shapes are
+refused (pySHACL skips the recursion); severities of shapes nested in sh:node/sh:or/... are not
+distinguished; two written forms of one value in one data graph ("1.0" and "1.00"), one reached
+other than by a plain property (a literal focus node of a node shape, a value of a complex path),
+may be confused by a lexical constraint on it. Both see literals as rdflib parsed them (it
+rewrites "0250"^^xsd:integer to "250" and "1"^^xsd:boolean to "true").
 
 The queries use joins, OPTIONAL + !BOUND and grouping only: no FILTER (NOT) EXISTS, which Oxigraph
 evaluates against the whole dataset (quadratic over a batch).
@@ -55,8 +70,15 @@ from .terms import ox_triples, to_ox, to_rdflib
 
 GRAPH_BASE = "urn:x-dorsum-shacl:graph:"           # data graph i is <urn:x-dorsum-shacl:graph:i>
 GRAPHS_GRAPH = "urn:x-dorsum-shacl:graphs"         # lists the data graphs (for sh:targetNode)
-ILL_TYPED_GRAPH = "urn:x-dorsum-shacl:ill-typed"   # literals rdflib finds ill-formed for their datatype
-_ILL = "urn:x-dorsum-shacl:ill-typed"
+ILL_TYPED = "urn:x-dorsum-shacl:ill-typed:"       # + datatype IRI: the datatype of an ill-typed literal in the store
+LEX_GRAPH = "urn:x-dorsum-shacl:lexical"          # literals' lexical forms as written, where Oxigraph rewrote one
+_LEX_E = "urn:x-dorsum-shacl:lexical:"            # + n: an entry (data graph, stored term, lexical form)
+_LEX_G = "urn:x-dorsum-shacl:lexical-graph"
+_LEX_V = "urn:x-dorsum-shacl:lexical-term"
+_LEX_L = "urn:x-dorsum-shacl:lexical-form"
+_LEX_S = "urn:x-dorsum-shacl:lexical-subject"
+_LEX_P = "urn:x-dorsum-shacl:lexical-predicate"
+_LEX_D = "urn:x-dorsum-shacl:lexical-datatype"
 _LIT = "urn:x-dorsum-shacl:literal"
 _DATA_GRAPH = "urn:x-dorsum-shacl:DataGraph"
 
@@ -109,13 +131,45 @@ def ill_typed(lit: Literal) -> bool:
     return want is not None and not isinstance(lit.value, want)
 
 
+def data_term(lit: Literal):
+    """The pyoxigraph term a data literal is stored as. A literal rdflib finds ill-typed gets the
+    datatype <urn:x-dorsum-shacl:ill-typed:DATATYPE>: it is then a term of its own, which no
+    well-typed literal equals and no sh:datatype accepts, and which Oxigraph keeps as it is. (rdflib
+    has already rewritten an ill-typed "yes"^^xsd:boolean to "false"; as "false"^^xsd:boolean it
+    would be the very term a valid case writes.) Oxigraph itself keeps an ill-typed literal as
+    written and stores a well-typed one of a datatype it knows in canonical form ("1.00"^^xsd:decimal
+    as "1"), in its queries' constants too."""
+    if ill_typed(lit):
+        dt = lit.datatype or (RDF.langString if lit.language else XSD.string)
+        return ox.Literal(str(lit), datatype=ox.NamedNode(ILL_TYPED + str(dt)))
+    return to_ox(lit)
+
+
+def from_data_term(term):
+    """data_term's inverse (for a term the data graphs do not hold as written)."""
+    if isinstance(term, ox.Literal) and term.datatype.value.startswith(ILL_TYPED):
+        return Literal(term.value, datatype=URIRef(term.datatype.value[len(ILL_TYPED):]))
+    return to_rdflib(term)
+
+
+def _sparql_iri(text: str) -> str:
+    if re.search(r'[\x00-\x20<>"{}|^`\\]', text):
+        raise ShapeCompileError(f"IRI {text!r} cannot be written in SPARQL")
+    return f"<{text}>"
+
+
+def _sparql_string(text: str) -> str:
+    """A simple literal (xsd:string: never rewritten by Oxigraph)."""
+    return Literal(text).n3()
+
+
 def _sparql_term(term) -> str:
     if isinstance(term, URIRef):
-        text = str(term)
-        if re.search(r'[\x00-\x20<>"{}|^`\\]', text):
-            raise ShapeCompileError(f"IRI {text!r} cannot be written in SPARQL")
-        return f"<{text}>"
+        return _sparql_iri(str(term))
     if isinstance(term, Literal):
+        if ill_typed(term):  # as data_term stores it
+            dt = term.datatype or (RDF.langString if term.language else XSD.string)
+            return f"{_sparql_string(str(term))}^^{_sparql_iri(ILL_TYPED + str(dt))}"
         return term.n3()
     raise ShapeCompileError(f"a blank node ({term}) cannot be a constant in a compiled shape")
 
@@ -134,6 +188,7 @@ class ResultSpec:
     path_head: object               # the path IRI, or the first step of a sequence path, else None
     has_value: bool                 # the result names a value node (else sh:value is absent)
     witness_predicate: URIRef | None  # the value is an object of (?ws, this predicate) in the data
+    focus_predicates: frozenset | None = None  # a literal focus node is an object of one of these (sh:targetObjectsOf)
 
 
 @dataclass(frozen=True)
@@ -175,6 +230,7 @@ class _Branch:
     witness: str | None = None      # variable of the subject holding the value
     witness_predicate: URIRef | None = None
     path_var: str | None = None     # variable of a dynamic result path (sh:closed)
+    lexical: tuple | None = None    # variables of the value's lexical form and datatype as written
 
 
 @dataclass
@@ -253,29 +309,59 @@ class CompiledShapes:
         extra[i], pyoxigraph Triples that also belong to it; converted[i], when given, the same
         triples as graphs[i] already converted to pyoxigraph Triples (ox_triples). threads: see
         _run_all. timings, when given: shape query name (see query_name) -> seconds, added to (the
-        benchmark's time per validation query)."""
+        benchmark's time per validation query).
+
+        No set or dict here is keyed on rdflib Literal equality: rdflib turns an ill-typed
+        "yes"^^xsd:boolean into a Literal equal to (and hashing like) a well-typed "false", so such a
+        key would merge two cases' literals. Literals are keyed on their pyoxigraph terms (exact
+        term equality), an ill-typed one made distinct by data_term."""
         graphs = [g if isinstance(g, list) else list(g) for g in graphs]
         store = ox.Store()
         quads: list = []
-        literals: set = set()
         graph_nodes = []
+        lits: list[list] = []   # per data graph: (subject, predicate, rdflib literal, its pyoxigraph term, ox subject)
         is_a, data_graph, graphs_graph = ox.NamedNode(str(RDF.type)), ox.NamedNode(_DATA_GRAPH), ox.NamedNode(GRAPHS_GRAPH)
         for i, g in enumerate(graphs):
             gn = ox.NamedNode(f"{GRAPH_BASE}{i}")
             graph_nodes.append(gn)
             quads.append(ox.Quad(gn, is_a, data_graph, graphs_graph))
-            for t in g:
-                if isinstance(t[2], Literal):
-                    literals.add(t[2])
-            for t in (converted[i] if converted is not None else ox_triples(g)):
-                quads.append(ox.Quad(t.subject, t.predicate, t.object, gn))
+            conv = converted[i] if converted is not None else None
+            if conv is None or len(conv) != len(g):
+                conv = ox_triples(g)
+            mine = []
+            for t, c in zip(g, conv):
+                o = t[2]
+                obj = c.object
+                if isinstance(o, Literal):
+                    if ill_typed(o):
+                        obj = data_term(o)
+                    mine.append((t[0], t[1], o, obj, c.subject, c.predicate))
+                quads.append(ox.Quad(c.subject, c.predicate, obj, gn))
+            lits.append(mine)
             if extra is not None:
                 quads.extend(ox.Quad(t.subject, t.predicate, t.object, gn) for t in extra[i])
-        originals = self._originals(literals)
-        ill = ox.NamedNode(ILL_TYPED_GRAPH)
-        quads.extend(ox.Quad(ox.NamedNode(_ILL), ox.NamedNode(_LIT), to_ox(lit), ill) for lit in literals if ill_typed(lit))
+        self._stored_forms({m[3] for mine in lits for m in mine})
+        # per data graph: stored term -> [(subject, predicate, rdflib literal, lexical form, ox subject,
+        # ox predicate, datatype IRI as written)]
+        index = []
+        lex = ox.NamedNode(LEX_GRAPH)
+        lg, lv, ll, ls, lp, ld = (ox.NamedNode(x) for x in (_LEX_G, _LEX_V, _LEX_L, _LEX_S, _LEX_P, _LEX_D))
+        entry = count()
+        for gn, mine in zip(graph_nodes, lits):
+            by_stored: dict = {}
+            for s_, p_, o, obj, os_, op_ in mine:
+                by_stored.setdefault(self._canon[obj], []).append((s_, p_, o, obj.value, os_, op_, obj.datatype))
+            index.append(by_stored)
+            for stored, entries in by_stored.items():
+                if any(e[3] != stored.value or e[6] != stored.datatype for e in entries):
+                    # Oxigraph rewrote a lexical form or datatype ("030"^^xsd:byte is "30"^^xsd:integer
+                    # there): record each triple's, as written
+                    for os_, op_, lexical, dt in sorted({(e[4], e[5], e[3], e[6]) for e in entries}, key=str):
+                        e = ox.NamedNode(f"{_LEX_E}{next(entry)}")
+                        quads += [ox.Quad(e, lg, gn, lex), ox.Quad(e, lv, stored, lex), ox.Quad(e, ll, ox.Literal(lexical), lex),
+                                  ox.Quad(e, ld, dt, lex), ox.Quad(e, ls, os_, lex), ox.Quad(e, lp, op_, lex)]
         store.extend(quads)
-        index = {gn: i for i, gn in enumerate(graph_nodes)}
+        graph_index = {gn: i for i, gn in enumerate(graph_nodes)}
         out: list[list[Result]] = [[] for _ in graphs]
         seconds = [0.0] * len(self.queries) if timings is not None else None
         answers = _run_all(store, [q.text for q in self.queries], threads, seconds)
@@ -285,10 +371,13 @@ class CompiledShapes:
         for q, rows in zip(self.queries, answers):
             for row in rows:
                 spec = q.specs[int(row["k"].value)]
-                i = index[row["g"]]
-                g = graphs[i]
+                i = graph_index[row["g"]]
                 this, rp = row["this"], row["rp"]
-                focus_terms = self._recover(this, g, originals)
+                written = None if row["lx"] is None or row["ld"] is None else (row["lx"].value, row["ld"])
+                if spec.has_value and row["value"] == this and spec.result_path is None and rp is None:
+                    focus_terms = _recover(this, index[i], None, None, written, spec.focus_predicates)
+                else:
+                    focus_terms = _recover(this, index[i], None, None, None, spec.focus_predicates)
                 if rp is not None:  # sh:closed: the predicate of the offending triple
                     path = head = wp = URIRef(rp.value)
                 else:
@@ -300,40 +389,52 @@ class CompiledShapes:
                     pairs = [(f, f) for f in focus_terms]
                 else:
                     ws = row["ws"] if row["ws"] is not None else (this if wp is not None else None)
-                    values = self._recover(value, g, originals, ws, wp)
+                    values = _recover(value, index[i], ws, wp, written)
                     pairs = [(f, v) for f in focus_terms for v in values]
                 for f, v in pairs:
                     out[i].append(Result(f, path, head, v, spec.messages, spec.severity, spec.source_shape, spec.component))
         return out
 
-    def _originals(self, literals: set) -> dict:
-        """Canonical Oxigraph literal -> the rdflib literals of the data it stands for."""
-        todo = [lit for lit in literals if lit not in self._canon]
-        if todo:
-            if len(self._canon) > 200_000:
-                self._canon.clear()
-            scratch = ox.Store()
-            pred = ox.NamedNode(_LIT)
-            scratch.extend(ox.Quad(ox.NamedNode(f"urn:x-dorsum-shacl:l:{i}"), pred, to_ox(lit)) for i, lit in enumerate(todo))
-            for q in scratch.quads_for_pattern(None, pred, None):
-                self._canon[todo[int(q.subject.value.rsplit(":", 1)[1])]] = q.object
-        out: dict = {}
-        for lit in literals:
-            out.setdefault(self._canon[lit], []).append(lit)
-        return out
+    def _stored_forms(self, terms: set) -> None:
+        """Fill self._canon: each pyoxigraph literal -> the term Oxigraph stores for it (its
+        canonical form when the datatype is one Oxigraph understands and the literal well-formed)."""
+        todo = [t for t in terms if t not in self._canon]
+        if not todo:
+            return
+        if len(self._canon) > 200_000:
+            self._canon.clear()
+        scratch = ox.Store()
+        pred = ox.NamedNode(_LIT)
+        scratch.extend(ox.Quad(ox.NamedNode(f"urn:x-dorsum-shacl:l:{i}"), pred, t) for i, t in enumerate(todo))
+        for q in scratch.quads_for_pattern(None, pred, None):
+            self._canon[todo[int(q.subject.value.rsplit(":", 1)[1])]] = q.object
 
-    @staticmethod
-    def _recover(term, g: list, originals: dict, ws=None, wp=None) -> list:
-        """The terms of data graph g (a list of triples) that Oxigraph's term stands for."""
-        if not isinstance(term, ox.Literal):
-            return [to_rdflib(term)]
-        candidates = set(originals.get(term, ()))
-        if ws is not None and wp is not None:
-            subj = to_rdflib(ws)
-            found = {o for s, p, o in g if o in candidates and s == subj and p == wp}
-        else:
-            found = {o for _s, _p, o in g if o in candidates}
-        return sorted(found, key=lambda c: (str(c), str(c.datatype))) or [to_rdflib(term)]
+
+def literal_key(lit: Literal) -> tuple:
+    """An rdflib literal as an exact key: lexical form, datatype, language and rdflib's ill-typed
+    verdict (rdflib rewrites an ill-typed "yes"^^xsd:boolean to the lexical form "false")."""
+    return (str(lit), str(lit.datatype or ""), lit.language or "", ill_typed(lit))
+
+
+def _recover(term, by_stored: dict, ws=None, wp=None, written: tuple | None = None, predicates=None) -> list:
+    """The terms of a data graph that Oxigraph's term stands for: for a literal, the ones the data
+    graph holds with that stored form (as objects of (ws, wp) when given, with that lexical form
+    and datatype as written when given, as objects of one of predicates when given), each RDF term
+    once."""
+    if not isinstance(term, ox.Literal):
+        return [to_rdflib(term)]
+    entries = by_stored.get(term)
+    if not entries:  # not a literal of the data graph (a constant of the shapes)
+        return [from_data_term(term)]
+    if ws is not None and wp is not None:
+        subj = to_rdflib(ws)
+        entries = [e for e in entries if e[0] == subj and e[1] == wp]
+    if written is not None:
+        entries = [e for e in entries if e[3] == written[0] and e[6] == written[1]]
+    if predicates is not None:
+        entries = [e for e in entries if e[1] in predicates]
+    found = {literal_key(e[2]): e[2] for e in entries}
+    return [found[k] for k in sorted(found)]
 
 
 # ---------------------------------------------------------------- the compiler
@@ -358,11 +459,13 @@ class _Compiler:
                 return self._names.namespace_manager.normalizeUri(shape)
             except Exception:  # noqa: BLE001 - any naming problem: fall back to the full IRI
                 return f"<{shape}>"
-        path = self.g.value(shape, SH.path)
+        paths = sorted(self.g.objects(shape, SH.path), key=lambda x: (isinstance(x, BNode), str(x)))
         parent = next(iter(sorted(self.g.subjects(SH.property, shape), key=str)), None)
         where = f" of {self.name(parent)}" if parent is not None else ""
-        if path is not None:
-            return f"the property shape on {self._path_text(path)}{where}"
+        if len(paths) > 1:
+            return f"the property shape on {' and '.join(self._path_text(p) for p in paths)}{where}"
+        if paths:
+            return f"the property shape on {self._path_text(paths[0])}{where}"
         return f"a blank node shape{where}"
 
     def _path_text(self, path) -> str:
@@ -386,6 +489,19 @@ class _Compiler:
                              f"{'is' if len(unsupported) == 1 else 'are'} not supported by the compiled SHACL validator; "
                              "support it in reasoner/shacl_compile.py or express the constraint with supported "
                              "components (listed in that module's docstring)")
+        paths = list(self.g.objects(shape, SH.path))
+        if len(paths) > 1:
+            self.fail(shape, f"has {len(paths)} sh:path values; a property shape has exactly one")
+        if not paths and ((shape, RDF.type, SH.PropertyShape) in self.g or (None, SH.property, shape) in self.g):
+            self.fail(shape, "is a property shape (a value of sh:property or typed sh:PropertyShape) without sh:path; "
+                             "a property shape has exactly one")
+        if paths and (shape, RDF.type, SH.NodeShape) in self.g:
+            self.fail(shape, "is typed sh:NodeShape but has sh:path")
+        if (shape, SH["in"], None) in self.g:
+            self.items(shape, self.one(shape, SH["in"]))
+        for p in (SH["and"], SH["or"], SH.xone):
+            for lst in self.g.objects(shape, p):
+                self.items(shape, lst)
         if (shape, SH.ignoredProperties, None) in self.g and (shape, SH.closed, None) not in self.g:
             self.fail(shape, "sh:ignoredProperties is only allowed on a shape with sh:closed")
         if (shape, SH.flags, None) in self.g and (shape, SH.pattern, None) not in self.g:
@@ -404,9 +520,17 @@ class _Compiler:
         return values[0]
 
     def items(self, shape, lst) -> list:
-        if lst != RDF.nil and (lst, RDF.first, None) not in self.g:
-            self.fail(shape, f"the value of a list-valued parameter is not an RDF list: {lst}")
-        return list(Collection(self.g, lst))
+        """The members of an RDF list (a well-formed one: each node one rdf:first and one rdf:rest,
+        ending in rdf:nil, no cycle)."""
+        out, node, seen = [], lst, set()
+        while node != RDF.nil:
+            firsts, rests = list(self.g.objects(node, RDF.first)), list(self.g.objects(node, RDF.rest))
+            if isinstance(node, Literal) or len(firsts) != 1 or len(rests) != 1 or node in seen:
+                self.fail(shape, f"the value of a list-valued parameter is not a well-formed RDF list: {lst}")
+            seen.add(node)
+            out.append(firsts[0])
+            node = rests[0]
+        return out
 
     def integer(self, shape, param) -> int:
         v = self.one(shape, param)
@@ -443,6 +567,36 @@ class _Compiler:
         if path is None or isinstance(path, URIRef):
             return path
         return self.g.value(path, RDF.first)
+
+    # lexical forms -----------------------------------------------------------
+
+    def lexical(self, v: str, ws: str | None = None, wp: str | None = None) -> tuple[str, str, str]:
+        """A block binding two new variables to v's lexical form and datatype as the data graph
+        writes them (from the lexical-forms graph where Oxigraph rewrote them, else STR(v) and
+        DATATYPE(v)): as the object of (ws, wp) when they are given (a value reached by a plain
+        property), else of any triple of the data graph; with several written forms of one stored
+        term, one solution each."""
+        e, lx0, dt0, lx, dt = self.var("lxe"), self.var("lx"), self.var("dt"), self.var("lx"), self.var("dt")
+        tie = f" . {e} <{_LEX_S}> {ws} . {e} <{_LEX_P}> {wp}" if ws is not None and wp is not None else ""
+        return (f"OPTIONAL {{ GRAPH <{LEX_GRAPH}> {{ {e} <{_LEX_G}> ?g . {e} <{_LEX_V}> {v} . {e} <{_LEX_L}> {lx0} . "
+                f"{e} <{_LEX_D}> {dt0}{tie} }} }} "
+                f"BIND(COALESCE({lx0}, STR({v})) AS {lx}) BIND(COALESCE({dt0}, DATATYPE({v})) AS {dt})"), lx, dt
+
+    @staticmethod
+    def same_term(v: str, lx: str, dt_var: str, term) -> str:
+        """v (written with lexical form lx and datatype dt_var) is the RDF term `term`: for a literal, the same lexical form,
+        datatype and language tag (term equality, not value equality: "1.00"^^xsd:decimal is not
+        "1.0"^^xsd:decimal)."""
+        if not isinstance(term, Literal):
+            return f"sameTerm({v}, {_sparql_term(term)})"
+        if term.language:
+            return (f"(isLiteral({v}) && {lx} = {_sparql_string(str(term))} && "
+                    f"LCASE(LANG({v})) = {_sparql_string(term.language.lower())})")
+        dt = term.datatype or XSD.string
+        if ill_typed(term):
+            dt = URIRef(ILL_TYPED + str(dt))
+        return (f"(isLiteral({v}) && LANG({v}) = \"\" && {lx} = {_sparql_string(str(term))} && "
+                f"{dt_var} = {_sparql_iri(str(dt))})")
 
     # focus and value nodes ---------------------------------------------------
 
@@ -534,9 +688,16 @@ class _Compiler:
         def row(kind: str, param_value, component) -> None:
             out.append(_Row(kind, focus_pattern, f, g.value(shape, SH.path), param_value, component))
 
-        def on_values(component, condition_blocks: str, filt: str | None) -> None:
+        def lex(var: str) -> tuple[str, str]:
+            """lexical() of the value variable, tied to the triple holding it where known."""
+            wp = vals.witness_predicate
+            if var != v or wp is None:
+                return self.lexical(var)
+            return self.lexical(var, vals.witness or f, _sparql_term(wp))
+
+        def on_values(component, condition_blocks: str, filt: str | None, lexical: tuple | None = None) -> None:
             pattern = f"{vals.pattern} {condition_blocks}" + (f" FILTER({filt})" if filt else "")
-            out.append(_Branch(pattern, component, f, v, vals.witness, vals.witness_predicate))
+            out.append(_Branch(pattern, component, f, v, vals.witness, vals.witness_predicate, lexical=lexical))
 
         for param in sorted(set(g.predicates(shape)), key=str):
             comp = COMPONENTS.get(param)
@@ -568,10 +729,9 @@ class _Compiler:
                     on_values(comp, "", f"!isLiteral({v})")
                 elif table:
                     row("datatype", dt, comp)
-                else:
-                    flag = self.var("ill")
-                    on_values(comp, f"OPTIONAL {{ GRAPH <{ILL_TYPED_GRAPH}> {{ <{_ILL}> <{_LIT}> {v} }} BIND(true AS {flag}) }}",
-                              f"!(isLiteral({v}) && DATATYPE({v}) = {_sparql_term(dt)} && !BOUND({flag}))")
+                else:  # as written (an ill-typed literal has data_term's datatype)
+                    block, lx, dtv = lex(v)
+                    on_values(comp, block, f"!(isLiteral({v}) && {dtv} = {_sparql_term(dt)})", (lx, dtv))
             elif param == SH["class"]:
                 for c in sorted(g.objects(shape, param), key=str):
                     if table:
@@ -599,35 +759,44 @@ class _Compiler:
                     if n or param == SH.maxLength:
                         row("minLength" if param == SH.minLength else "maxLength", n, comp)
                     continue
-                if param == SH.minLength:
-                    if n == 0:
-                        continue
-                    on_values(comp, "", f"isBlank({v}) || !COALESCE(STRLEN(STR({v})) >= {n}, false)")
-                else:
-                    on_values(comp, "", f"isBlank({v}) || !COALESCE(STRLEN(STR({v})) <= {n}, false)")
+                if param == SH.minLength and n == 0:
+                    continue
+                block, lx, dt = lex(v)
+                op = ">=" if param == SH.minLength else "<="
+                on_values(comp, block, f"isBlank({v}) || !COALESCE(STRLEN({lx}) {op} {n}, false)", (lx, dt))
             elif param == SH.pattern:
                 flags = g.value(shape, SH.flags)
                 flag_text = ", " + _sparql_term(Literal(str(flags))) if flags is not None else ""
                 for pat in sorted(g.objects(shape, param), key=str):
                     if not isinstance(pat, Literal):
                         self.fail(shape, f"sh:pattern must be a literal, not {pat}")
-                    on_values(comp, "", f"isBlank({v}) || !COALESCE(REGEX(STR({v}), {_sparql_term(Literal(str(pat)))}{flag_text}), false)")
+                    block, lx, dt = lex(v)
+                    on_values(comp, block, f"isBlank({v}) || !COALESCE(REGEX({lx}, {_sparql_string(str(pat))}{flag_text}), false)",
+                              (lx, dt))
             elif param == SH["in"]:
                 members = self.items(shape, self.one(shape, param))
                 if any(isinstance(m, BNode) for m in members):
                     self.fail(shape, "sh:in with blank node members is not supported by the compiled SHACL validator")
-                test = " || ".join(f"sameTerm({v}, {_sparql_term(m)})" for m in members) or "false"
-                on_values(comp, "", f"!({test})")
+                block, lx, dt = lex(v)
+                test = " || ".join(self.same_term(v, lx, dt, m) for m in members) or "false"
+                on_values(comp, block, f"!({test})", (lx, dt))
             elif param == SH.hasValue:
                 for hv in sorted(g.objects(shape, param), key=str):
                     if isinstance(hv, BNode):
                         self.fail(shape, "sh:hasValue with a blank node is not supported by the compiled SHACL validator")
-                    if is_ps:
+                    if is_ps and not isinstance(hv, Literal):
                         h = self.var("h")
                         pattern = (f"{focus_pattern} OPTIONAL {{ GRAPH ?g {{ {f} {vals.path} {_sparql_term(hv)} }} "
                                    f"BIND(true AS {h}) }} FILTER(!BOUND({h}))")
+                    elif is_ps:  # a value node that is hv as written (Oxigraph would match "1.00" to "1.0")
+                        h, x = self.var("h"), self.var("x")
+                        path = g.value(shape, SH.path)
+                        block, lx, dt = self.lexical(x, f, _sparql_term(path)) if isinstance(path, URIRef) else self.lexical(x)
+                        pattern = (f"{focus_pattern} OPTIONAL {{ GRAPH ?g {{ {f} {vals.path} {x} }} {block} "
+                                   f"FILTER({self.same_term(x, lx, dt, hv)}) BIND(true AS {h}) }} FILTER(!BOUND({h}))")
                     else:
-                        pattern = f"{focus_pattern} FILTER(!sameTerm({f}, {_sparql_term(hv)}))"
+                        block, lx, dt = self.lexical(f)
+                        pattern = f"{focus_pattern} {block} FILTER(!({self.same_term(f, lx, dt, hv)}))"
                     out.append(_Branch(pattern, comp, f))
             elif param == SH.closed:
                 closed = self.one(shape, param)
@@ -713,10 +882,13 @@ class _Compiler:
         severity = self.g.value(shape, SH.severity) or SH.Violation
         is_ps = self.is_property_shape(shape)
         has_value = branch.value is not None
+        top = self._stack[0] if self._stack else shape
+        targets = set(self.g.predicates(top)) & set(TARGETS)
+        preds = frozenset(self.g.objects(top, SH.targetObjectsOf)) if targets == {SH.targetObjectsOf} else None
         return ResultSpec(shape, branch.component, messages, severity,
                           self.g.value(shape, SH.path) if is_ps else None,
                           self.path_head(shape) if is_ps else None,
-                          has_value, branch.witness_predicate)
+                          has_value, branch.witness_predicate, preds)
 
     def compile_shape(self, shape, focus: str) -> CompiledQuery | None:
         self._stack = [shape]
@@ -736,6 +908,8 @@ class _Compiler:
                 proj.append(f"({b.witness} AS ?ws)")
             if b.path_var is not None:
                 proj.append(f"({b.path_var} AS ?rp)")
+            if b.lexical is not None:
+                proj.append(f"({b.lexical[0]} AS ?lx) ({b.lexical[1]} AS ?ld)")
             arms.append(f"{{ {{ SELECT ?g {' '.join(proj)} WHERE {{ {b.pattern} }} }} BIND({k} AS ?k) }}")
         for (kind, focus_pattern, f), rows in tables.items():
             if kind == "node":  # one table per node shape: its conformance is one subquery
@@ -743,7 +917,7 @@ class _Compiler:
                     arms.append(self.table_arm(kind, focus_pattern, f, [(k, r) for k, r in rows if r.param == n]))
             else:
                 arms.append(self.table_arm(kind, focus_pattern, f, rows))
-        text = "SELECT ?k ?g ?this ?value ?ws ?rp WHERE {\n" + "\n UNION ".join(arms) + "\n}"
+        text = "SELECT ?k ?g ?this ?value ?ws ?rp ?lx ?ld WHERE {\n" + "\n UNION ".join(arms) + "\n}"
         return CompiledQuery(shape, text, tuple(specs))
 
     def table_arm(self, kind: str, focus_pattern: str, f: str, rows: list) -> str:
@@ -766,18 +940,21 @@ class _Compiler:
             op = "<" if kind == "minCount" else ">"
             return (f"{{ SELECT ?k ?g {this} WHERE {{ {inner} }} GROUP BY ?k ?g {f} ?tx "
                     f"HAVING (COUNT(DISTINCT ?tv) {op} ?tx) }}")
-        if kind == "datatype":
-            cond = (f"OPTIONAL {{ GRAPH <{ILL_TYPED_GRAPH}> {{ <{_ILL}> <{_LIT}> ?tv }} BIND(true AS ?till) }} "
-                    "FILTER(!(isLiteral(?tv) && DATATYPE(?tv) = ?tx && !BOUND(?till)))")
+        lexical = ""
+        if kind == "datatype":  # as written (an ill-typed literal has data_term's datatype)
+            block, lx, dt = self.lexical("?tv", f, "?tp")
+            cond = f"{block} FILTER(!(isLiteral(?tv) && {dt} = ?tx))"
+            lexical = f" ({lx} AS ?lx) ({dt} AS ?ld)"
         elif kind == "class":
             cond = f"OPTIONAL {{ GRAPH ?g {{ ?tv {_TYPE_OF} ?tx }} BIND(true AS ?tok) }} FILTER(!BOUND(?tok))"
         elif kind in (">=", "<=", ">", "<"):
             cond = f"FILTER(!COALESCE(?tv {kind} ?tx, false))"
-        elif kind == "minLength":
-            cond = "FILTER(isBlank(?tv) || !COALESCE(STRLEN(STR(?tv)) >= ?tx, false))"
-        else:  # maxLength
-            cond = "FILTER(isBlank(?tv) || !COALESCE(STRLEN(STR(?tv)) <= ?tx, false))"
-        return f"{{ SELECT ?k ?g {this} (?tv AS ?value) WHERE {{ {head} {value} {cond} }} }}"
+        else:  # minLength, maxLength: on the lexical form as written
+            block, lx, dt = self.lexical("?tv", f, "?tp")
+            op = ">=" if kind == "minLength" else "<="
+            cond = f"{block} FILTER(isBlank(?tv) || !COALESCE(STRLEN({lx}) {op} ?tx, false))"
+            lexical = f" ({lx} AS ?lx) ({dt} AS ?ld)"
+        return f"{{ SELECT ?k ?g {this} (?tv AS ?value){lexical} WHERE {{ {head} {value} {cond} }} }}"
 
 
 def shapes_of(g: Graph) -> list:
