@@ -1,7 +1,42 @@
 """Options shared by several subcommands."""
 
+from pathlib import Path
+
 import click
 
+# what makes a directory a knowledge base (reasoner/paths.py names them)
+KB_PARTS = ("ontology/", "shapes/", "queries/", "context/case.context.jsonld")
+
+
+def kb_problem(root) -> str | None:
+    """Why `root` is not a knowledge-base directory, or None when it is one."""
+    path = Path(root)
+    if not path.exists():
+        return "no such directory"
+    if not path.is_dir():
+        return "is a file, not a directory"
+    missing = [part for part in KB_PARTS
+               if not ((path / part).is_dir() if part.endswith("/") else (path / part).is_file())]
+    if missing:
+        return "has no " + ", ".join(missing)
+    return None
+
+
+def checked_kb(ctx: click.Context, param: click.Parameter, value):
+    """--kb / DORSUM_KB: a knowledge-base directory, else a one-line error naming it (exit 2)."""
+    if value is None:
+        return None
+    why = kb_problem(value)
+    if why:
+        source = ctx.get_parameter_source(param.name)
+        given = "DORSUM_KB" if source is click.core.ParameterSource.ENVIRONMENT else "--kb"
+        err = click.ClickException(f"{given} {value}: {why}; expected a dorsum knowledge-base directory "
+                                   f"(with {', '.join(KB_PARTS[:-1])} and {KB_PARTS[-1]})")
+        err.exit_code = 2
+        raise err
+    return value
+
+
 kb_option = click.option(
-    "--kb", "kb_root", type=click.Path(file_okay=False, exists=True), default=None,
+    "--kb", "kb_root", type=click.Path(), default=None, callback=checked_kb,
     envvar="DORSUM_KB", help="Knowledge-base directory (default: the installed checkout).")

@@ -9,11 +9,12 @@ from pathlib import Path
 import click
 
 from . import main
+from .options import checked_kb
 
 
 @main.command("verify")
 @click.argument("manifest", type=click.Path(dir_okay=False, exists=True))
-@click.option("--kb", "kb_root", type=click.Path(file_okay=False, exists=True), default=None,
+@click.option("--kb", "kb_root", type=click.Path(), default=None, callback=checked_kb,
               help="Knowledge base to re-run with (default: the root recorded in the manifest).")
 def verify_cmd(manifest, kb_root):
     """Check every recorded file hash (knowledge base and inputs), re-run the recorded command and
