@@ -517,6 +517,10 @@ def rdf_cases(graph: Graph, source: str, ctx: CaseContext | None = None) -> list
     for case, sub in parts:
         cid = graph.value(case, DORSUM.caseId)
         case_id = str(cid) if cid is not None else str(case).rsplit("/", 1)[-1]
+        bad = graph_unicode_errors(sub)
+        if bad:  # named by its source: neither its id nor its IRI can be written
+            out.append(CaseInput(source if unicode_problem(case_id) else case_id, source, errors=bad))
+            continue
         ci = CaseInput(case_id, source, str(case), skolemize(sub, case) if isinstance(case, URIRef) else None)
         if not isinstance(case, URIRef):
             ci.errors.append(error("id", None, "a case must be named by an IRI, not a blank node"))
@@ -559,17 +563,14 @@ def _rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
         g.parse(data=data, format=fmt)
     except Exception as exc:
         return [CaseInput(source, source, errors=[error("", None, f"malformed {fmt}: {exc}".strip()[:500])])]
-    bad = graph_unicode_errors(g)
-    if bad:
-        return [CaseInput(source, source, errors=bad)]
     return rdf_cases(g, source, ctx)
 
 
 def graph_unicode_errors(graph: Graph) -> list[dict]:
-    """A triple with a term that is not valid Unicode (an IRI, a literal, its language or datatype,
-    a blank node label: e.g. an N-Triples or Turtle "\\uD800" escape) names it (sorted, at most
-    MAX_ISOLATION_ERRORS). No case of the file is classified: which case the triple belongs to
-    cannot be told from names that cannot be written."""
+    """An error for each triple of a case with a term that is not valid Unicode (an IRI, a literal,
+    its language or datatype, a blank node label: e.g. an N-Triples or Turtle "\\uD800" escape),
+    naming the triple with that character escaped (sorted, at most MAX_ISOLATION_ERRORS). Such a
+    triple outside every case is reported as any triple outside the cases is."""
     rows = set()
     for t in graph:
         for role, term in zip(("subject", "predicate", "object"), t):

@@ -67,32 +67,42 @@ def test_json_array_only_the_bad_case_is_invalid(tmp_path, classifier):
     assert e["path"] == "dates.first_seen" and e["value"] == "2026-03-0\\ud800" and NOT_UNICODE in e["message"]
 
 
-RDF_CASE = {
-    "nt": '<https://w3id.org/dorsum/case/r1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/dorsum/Case> .\n'
-          '<https://w3id.org/dorsum/case/r1> <https://w3id.org/dorsum/caseId> "r1\\uD800" .\n',
-    "ttl": '@prefix dorsum: <https://w3id.org/dorsum/> .\n'
-           '<https://w3id.org/dorsum/case/r1> a dorsum:Case ; dorsum:caseId "r1" ; dorsum:site "x\\uDC00" .\n',
-    "jsonld": json.dumps({"@context": "https://w3id.org/dorsum/context/case.jsonld",
-                          "@id": "https://w3id.org/dorsum/case/r1", "@type": "https://w3id.org/dorsum/Case",
-                          "id": "r1", "lump": {"site": "x\udc00"}}),
+D = "https://w3id.org/dorsum/"
+GOOD_NT = (f'<{D}case/r2> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{D}Case> .\n'
+           f'<{D}case/r2> <{D}caseId> "r2" .\n<{D}case/r2> <{D}patient> <{D}case/r2/patient> .\n'
+           f'<{D}case/r2/patient> <{D}ageYears> "40"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+RDF_CASE = {  # case r1 holds a "\uD800" escape; case r2, in the same file, is fine
+    "nt": f'<{D}case/r1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{D}Case> .\n'
+          f'<{D}case/r1> <{D}caseId> "r1\\uD800" .\n' + GOOD_NT,
+    "ttl": f'<{D}case/r1> a <{D}Case> ; <{D}caseId> "r1" ; <{D}site> "x\\uDC00" .\n' + GOOD_NT,
 }
 
 
 @pytest.mark.parametrize("suffix", sorted(RDF_CASE))
-def test_rdf_input_with_a_lone_surrogate_is_one_invalid_result(tmp_path, suffix):
-    bad = tmp_path / f"bad.{suffix}"
+def test_rdf_case_with_a_lone_surrogate_is_one_invalid_result(tmp_path, suffix):
+    bad = tmp_path / f"cases.{suffix}"
     bad.write_text(RDF_CASE[suffix], encoding="ascii")
     good = tmp_path / "good.json"
     good.write_text(json.dumps(case("good")))
     code, out = classify(bad, good)
     assert code == 1
+    first = str(bad) if suffix == "nt" else "r1"  # an id that is not valid Unicode: named by its file
+    assert [(r["case"], r["status"]) for r in out] == [(first, "invalid"), ("r2", "classified"), ("good", "classified")]
+    (e,) = out[0]["errors"]
+    assert NOT_UNICODE in e["message"] and "the object of this triple" in e["message"]
+    assert e["value"].startswith(f"<{D}case/r1> <{D}") and ("\\ud800" in e["value"] or "\\udc00" in e["value"])
+
+
+def test_jsonld_file_with_a_lone_surrogate_is_one_invalid_result_naming_the_path(tmp_path):
+    bad = tmp_path / "bad.jsonld"
+    bad.write_text(json.dumps({"@context": "https://w3id.org/dorsum/context/case.jsonld", "@id": f"{D}case/j1",
+                               "@type": f"{D}Case", "id": "j1", "lump": {"site": "x\udc00"}}), encoding="ascii")
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(case("good")))
+    code, out = classify(bad, good)
     assert [(r["case"], r["status"]) for r in out] == [(str(bad), "invalid"), ("good", "classified")]
     (e,) = out[0]["errors"]
-    assert NOT_UNICODE in e["message"]
-    if suffix == "jsonld":
-        assert e["path"] == "lump.site" and e["value"] == "x\\udc00"
-    else:  # the triple is named, its bad character escaped
-        assert "\\ud800" in e["value"].lower() or "\\udc00" in e["value"].lower()
+    assert e["path"] == "lump.site" and e["value"] == "x\\udc00" and NOT_UNICODE in e["message"]
 
 
 def test_validate_prints_the_bad_string_escaped(tmp_path):
