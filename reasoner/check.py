@@ -127,4 +127,21 @@ def run_check(root=None, reasoner: bool = True) -> CheckReport:
     report.problems += qa_problems(kb)
     from .pathway_check import guard_problems
     report.problems += [Problem("pathway-guard", sev, f, msg) for sev, f, msg in guard_problems(kb.rules)]
+    report.problems += isolation_problems(kb)
     return report
+
+
+def isolation_problems(kb: KnowledgeBase) -> list[Problem]:
+    """A query that could join two cases' data makes the engine classify every batch one case at
+    a time (batch_isolation): not wrong, but slower, and usually a rule not tied to ?case."""
+    from .engine import Engine
+    from .errors import DorsumError
+
+    try:
+        engine = Engine(kb)
+    except DorsumError as exc:
+        return [Problem("engine", "ERROR", "rules", str(exc))]
+    return [Problem("batch-isolation", "WARN", f"<{iri}>",
+                    f"could join two cases' data ({why}): batches are classified one case at a time (slower); "
+                    "tie every pattern to ?case")
+            for iri, why in sorted(engine.not_batchable.items())]

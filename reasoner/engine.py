@@ -19,6 +19,8 @@ from rdflib.namespace import RDF, RDFS
 from .errors import DorsumError
 from .kb import KnowledgeBase
 from .namespaces import DORSUM, KB_GRAPH, SPARQL_PREFIXES
+from .batch_isolation import Isolation
+from .batch_isolation import analyse as analyse_isolation
 from .owlcompile import compile_defined_classes
 from .terms import ox_triples, rdflib_triples, to_ox, to_rdflib
 
@@ -53,6 +55,7 @@ class Derivation:
     iterations: int = 0
     seconds: float = 0.0
     per_query: dict = field(default_factory=dict)
+    isolated: bool = True              # a batch run: every free pattern matched the knowledge base alone
     _triples: list | None = field(default=None, repr=False)
 
     @property
@@ -350,12 +353,12 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
     return sum(2 if isinstance(p, Path) and not isinstance(p, URIRef) else 1 for _s, p, _o in patterns) == 1
 
 
-ANALYSIS_VERSION = "query-analysis-v5"
+ANALYSIS_VERSION = "query-analysis-v5+isolation"
 
 
 def query_analysis(text: str, static_graphs: frozenset,
-                   kb_graph: str | None = None) -> tuple[frozenset | None, bool, list[frozenset]]:
-    """store_reads, is_linear and required_alternatives of a query, from one parse with rdflib's SPARQL parser (about
+                   kb_graph: str | None = None) -> tuple[frozenset | None, bool, list[frozenset], Isolation]:
+    """store_reads, is_linear, required_alternatives and batch isolation (batch_isolation) of a query, from one parse with rdflib's SPARQL parser (about
     60 ms a query, so a Classifier's start-up would spend seconds on it): cached on disk, keyed
     by the query text, the static graphs, the KB graph and the rdflib version (see tbox_cache)."""
     from importlib.metadata import version
@@ -364,16 +367,34 @@ def query_analysis(text: str, static_graphs: frozenset,
 
     def compute():
         algebra = _algebra(text)
+        isolation = _isolation_json(analyse_isolation(algebra, kb_graph or KB_GRAPH))
         if algebra is None:  # a query rdflib does not read reads anything, is not linear
-            return {"reads": None, "linear": False, "required": [[]]}
+            return {"reads": None, "linear": False, "required": [[]], "isolation": isolation}
         reads = _reads(algebra, static_graphs, kb_constraints(algebra, kb_graph))
         return {"reads": None if reads is None else _keys_json(reads), "linear": _linear(algebra, static_graphs),
-                "required": [_keys_json(alt) for alt in _required(algebra, static_graphs)]}
+                "required": [_keys_json(alt) for alt in _required(algebra, static_graphs)], "isolation": isolation}
 
     key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), kb_graph or "", text])
     found = cached_json("query", key, compute)
     reads = found["reads"]
-    return (None if reads is None else _keys(reads)), found["linear"], [_keys(alt) for alt in found["required"]]
+    return ((None if reads is None else _keys(reads)), found["linear"], [_keys(alt) for alt in found["required"]],
+            _isolation_from_json(found["isolation"]))
+
+
+def _isolation_json(i: Isolation) -> dict:
+    def n3(t):
+        return None if t is None else t.n3()
+    return {"batchable": i.batchable, "reason": i.reason, "root": i.root,
+            "kb_only": [[n3(x) for x in t] for t in i.kb_only], "guards": [[n3(x) for x in g] for g in i.guards]}
+
+
+def _isolation_from_json(d: dict) -> Isolation:
+    from rdflib.util import from_n3
+
+    def term(x):
+        return None if x is None else from_n3(x)
+    return Isolation(d["batchable"], d["reason"], d["root"], tuple(tuple(term(x) for x in t) for t in d["kb_only"]),
+                     tuple(tuple(term(x) for x in g) for g in d["guards"]))
 
 
 def _keys_json(keys) -> list:
@@ -417,6 +438,7 @@ class Engine:
         self.reads = {q: self._resolve_reads(a[0]) for q, a in analysed.items()}
         self.linear = {q for q, a in analysed.items() if a[1]}
         self.required = {q: a[2] for q, a in analysed.items()}
+        self._isolation(analysed)
         # key -> the queries that read it, so a derived triple marks its readers changed directly
         # (see _run) instead of every query checking every key it reads in every pass
         readers: dict = {}
@@ -432,6 +454,35 @@ class Engine:
         # stratum 0 is inference alone (age groups, class hierarchy); rule strata follow, each
         # re-running inference so conclusions get their superclasses too
         self.strata = [0] + sorted({q.stratum for q in self.queries if q.is_rule})
+
+    def _isolation(self, analysed: dict) -> None:
+        """Which queries keep a batch's cases apart (batch_isolation): `not_batchable` maps each
+        query that does not to why (then every batch runs one case at a time), and `_kb_only`
+        holds the patterns that must match no case or inferred triple after a batch run."""
+        self.not_batchable: dict = {}
+        kb_only: set = set()
+        for q, a in analysed.items():
+            iso = a[3]
+            if not iso.batchable:
+                self.not_batchable[q.iri] = iso.reason
+                continue
+            for p, o in iso.guards:  # only case nodes may carry a guard, and the KB is not a case
+                if any(True for _ in self.store.quads_for_pattern(None, to_ox(p), None if o is None else to_ox(o), self.kb_graph)):
+                    self.not_batchable[q.iri] = (f"the knowledge base itself states {p.n3()} {'' if o is None else o.n3()} "
+                                                 "about a term, so ?case may be a knowledge-base term")
+                    break
+            else:
+                kb_only.update(iso.kb_only)
+        self._kb_only = [tuple(None if x is None else to_ox(x) for x in t) for t in sorted(kb_only, key=repr)]
+
+    def _batch_isolated(self) -> bool:
+        """After a batch run, before the case and inferred graphs are cleared: whether every free
+        pattern of the queries matched knowledge-base triples alone."""
+        for s, p, o in self._kb_only:
+            for g in (self.case_graph, self.inferred_graph):
+                if any(True for _ in self.store.quads_for_pattern(s, p, o, g)):
+                    return False
+        return True
 
     def _resolve_reads(self, reads: frozenset | None) -> frozenset | None:
         """A query's read keys with each ("kb", kind, patterns) key (see store_reads) replaced by
@@ -497,9 +548,11 @@ class Engine:
 
     def derive_batch(self, cases: list[tuple[str, Graph]], profile: bool = False,
                      converted: list[list] | None = None) -> dict[str, Derivation]:
-        """Run inference and rules over many valid cases at once (rules are anchored on their
-        case, so cases never meet), then give each case its own share of what was derived: a
-        triple belongs to the case whose node is its subject (input nodes, including IRIs a case
+        """Run inference and rules over many valid cases at once, then give each case its own
+        share of what was derived. Cases never meet: a knowledge base with a query that could join
+        two cases' data (batch_isolation) runs one case at a time, and a batch whose free patterns
+        matched a case's triple is run again one case at a time. A derived triple belongs to the
+        case whose node is its subject (input nodes, including IRIs a case
         names without describing them, and conclusions through dorsum:aboutCase). The result for
         each case equals `derive` on that case alone (tested). `converted`, when given, holds each
         case's triples already as pyoxigraph Triples (cases[i][1] then needs no conversion)."""
@@ -507,7 +560,11 @@ class Engine:
             return {}
         if converted is None:
             converted = [ox_triples(g) for _, g in cases]
-        whole = self._run([], profile, converted)
+        if len(cases) > 1 and self.not_batchable:  # a query could join two cases' data (batch_isolation)
+            return self._one_at_a_time(cases, profile, converted)
+        whole = self._run([], profile, converted, check_isolation=len(cases) > 1)
+        if not whole.isolated:  # a free pattern matched a case's triple: this batch again, one case at a time
+            return self._one_at_a_time(cases, profile, converted)
         owner: dict = {}
         kb_subjects = self._kb_subjects_ox
         for (iri, _g), triples in zip(cases, converted):  # a case's nodes: its subjects, and IRIs it names that the KB does not
@@ -531,6 +588,12 @@ class Engine:
         share = whole.seconds / len(cases)
         for d in out.values():
             d.seconds = share
+        return out
+
+    def _one_at_a_time(self, cases: list, profile: bool, converted: list) -> dict[str, Derivation]:
+        out: dict = {}
+        for case, triples in zip(cases, converted):
+            out.update(self.derive_batch([case], profile, [triples]))
         return out
 
     def _fresh_store_if_due(self) -> None:
@@ -576,7 +639,8 @@ class Engine:
             return False
         return q in self._reads_anything or changed_at.get(q, 0) > last
 
-    def _run(self, cases: list[Graph], profile: bool = False, converted: list[list] | None = None) -> Derivation:
+    def _run(self, cases: list[Graph], profile: bool = False, converted: list[list] | None = None,
+             check_isolation: bool = False) -> Derivation:
         """Queries run in a fixed order; a stratum is done when a full pass adds nothing new. The
         first rule to conclude a conclusion is the one that generated it. The cases come as rdflib
         graphs, or (converted) as lists of pyoxigraph Triples."""
@@ -665,9 +729,10 @@ class Engine:
                     break
             else:
                 raise FixpointError(f"rules of stratum {stratum} did not reach a fixpoint in {MAX_ITERATIONS} passes")
+        isolated = self._batch_isolated() if check_isolation else True
         self._clear()
         self._churn += len(case_quads) + len(derived)
-        return Derivation(derived, generated_by, iterations, time.perf_counter() - start, per_query)
+        return Derivation(derived, generated_by, iterations, time.perf_counter() - start, per_query, isolated=isolated)
 
     def _clear(self) -> None:
         for g in (self.case_graph, self.inferred_graph):

@@ -238,3 +238,62 @@ def test_a_case_may_not_describe_a_knowledge_base_term_outside_the_dorsum_namesp
         "<http://purl.org/dc/terms/source> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
         "<http://purl.org/dc/terms/source> <https://w3id.org/dorsum/caseId>",
         "<http://purl.org/dc/terms/source> <https://w3id.org/dorsum/patient>"]
+
+
+PEEK_RULE = """# title: test only: a rule that looks for another case's data
+# pathway: adult-soft-tissue
+# implements: dorsum:stmt-pitfall-do-not-delay-ultrasound
+# stratum: 1
+# status: active
+# version: 1
+CONSTRUCT {
+  ?w a dorsum:WarningConclusion ; dorsum:aboutCase ?case ; dorsum:warning dorsum:pitfall-do-not-delay-ultrasound .
+}
+WHERE {
+  ?case dorsum:entersPathway dorsum:pathway-adult-soft-tissue .
+  %s
+  FILTER (?other %s ?case)
+  BIND (IRI(CONCAT(STR(?case), "/conclusion/peek/", ENCODE_FOR_URI(?id))) AS ?w)
+}
+"""
+
+
+TYPED = "?other a dorsum:Case ; dorsum:caseId ?id ."     # free patterns: caught after the batch ran
+ANY = "?other ?anything ?id . ?other dorsum:caseId ?id ."  # a variable predicate: caught before it runs
+
+
+@pytest.mark.parametrize("pattern, compare, sees", [(TYPED, "!=", False), (ANY, "!=", False), (TYPED, "=", True)],
+                         ids=["another-case", "another-case-any-predicate", "control-its-own"])
+def test_a_knowledge_base_rule_sees_only_the_case_it_runs_on(kb_copy, pattern, compare, sees):
+    """A knowledge base passed with --kb is untrusted too, and a careless rule is as bad as a
+    hostile one: a rule matching another case's data finds nothing, in any batch (the engine runs a
+    batch one case at a time when a query could join two cases, see batch_isolation). The control
+    (the same rule matching the case itself) shows the rule runs and fires."""
+    from reasoner.classify import Classifier
+    from reasoner.kb import load_kb
+
+    (kb_copy / "queries" / "rules" / "peek.rq").write_text(PEEK_RULE % (pattern, compare), encoding="utf-8")
+    classifier = Classifier(load_kb(kb_copy))
+    assert bool(classifier.engine.not_batchable) is (pattern == ANY)
+    cases = [EXAMPLES / "growing-lump-adult.json", EXAMPLES / "lipoma-reassured.json", EXAMPLES / "unknown-growth.json"]
+    results = classifier.classify_many(list(classifier.inputs(cases)))
+    assert len(results) == 3 and all(r.ok for r in results)
+    for r in results:
+        peeked = [w for w in r.json["warnings"] if w["rule"].endswith("/rule/peek")]
+        assert bool(peeked) is sees, (r.case_id, peeked)
+
+
+def test_the_shipped_knowledge_base_runs_batches_together(classifier):
+    """Every shipped query passes the isolation analysis, so batches keep their speed."""
+    assert classifier.engine.not_batchable == {}
+
+
+def test_dorsum_check_names_a_rule_that_could_join_two_cases(kb_copy):
+    from click.testing import CliRunner
+
+    from reasoner.cli import main
+
+    (kb_copy / "queries" / "rules" / "peek.rq").write_text(PEEK_RULE % (ANY, "!="), encoding="utf-8")
+    res = CliRunner().invoke(main, ["check", "--no-reasoner", "--kb", str(kb_copy)])
+    lines = [line for line in res.output.splitlines() if "batch-isolation" in line]
+    assert len(lines) == 1 and "rule/peek" in lines[0] and "WARN" in lines[0], res.output
