@@ -15,8 +15,10 @@ sh:targetSubjectsOf, sh:targetObjectsOf and implicit class targets; sh:path (IRI
 alternative, inverse, zero-or-more, one-or-more and zero-or-one paths); sh:property, sh:node,
 sh:and, sh:or, sh:xone, sh:not; sh:minCount, sh:maxCount; sh:datatype, sh:class, sh:nodeKind;
 sh:minInclusive, sh:maxInclusive, sh:minExclusive, sh:maxExclusive; sh:minLength, sh:maxLength,
-sh:pattern (with sh:flags); sh:in, sh:hasValue; sh:closed with sh:ignoredProperties; sh:message,
-sh:severity and sh:deactivated.
+sh:pattern (with sh:flags); sh:in, sh:hasValue; sh:languageIn, sh:uniqueLang; sh:equals,
+sh:disjoint, sh:lessThan, sh:lessThanOrEquals; sh:closed with sh:ignoredProperties; sh:message,
+sh:severity and sh:deactivated. Not supported: sh:qualifiedValueShape (with its counts) and
+SHACL-SPARQL / SHACL-AF. The W3C SHACL core test suite runs against it (tests/test_shacl_w3c.py).
 
 Supported shapes are also checked for form: a property shape has exactly one sh:path (two, or none
 on a value of sh:property or an sh:PropertyShape, is refused naming the shape), list-valued
@@ -42,7 +44,8 @@ without sh:message gets a generic message of this module's own wording; recursiv
 refused (pySHACL skips the recursion); severities of shapes nested in sh:node/sh:or/... are not
 distinguished; two written forms of one value in one data graph ("1.0" and "1.00"), one reached
 other than by a plain property (a literal focus node of a node shape, a value of a complex path),
-may be confused by a lexical constraint on it. Both see literals as rdflib parsed them (it
+may be confused by a lexical constraint on it; sh:equals and sh:disjoint compare literals as Oxigraph
+stores them ("1.0" and "1.00"^^xsd:decimal are equal there). Both see literals as rdflib parsed them (it
 rewrites "0250"^^xsd:integer to "250" and "1"^^xsd:boolean to "true").
 
 The queries use joins, OPTIONAL + !BOUND and grouping only: no FILTER (NOT) EXISTS, which Oxigraph
@@ -103,6 +106,9 @@ COMPONENTS = {
     SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
     SH.pattern: SH.PatternConstraintComponent, SH["in"]: SH.InConstraintComponent,
     SH.hasValue: SH.HasValueConstraintComponent, SH.closed: SH.ClosedConstraintComponent,
+    SH.languageIn: SH.LanguageInConstraintComponent, SH.uniqueLang: SH.UniqueLangConstraintComponent,
+    SH.equals: SH.EqualsConstraintComponent, SH.disjoint: SH.DisjointConstraintComponent,
+    SH.lessThan: SH.LessThanConstraintComponent, SH.lessThanOrEquals: SH.LessThanOrEqualsConstraintComponent,
 }
 _COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
 _NODE_KINDS = {
@@ -798,6 +804,44 @@ class _Compiler:
                         block, lx, dt = self.lexical(f)
                         pattern = f"{focus_pattern} {block} FILTER(!({self.same_term(f, lx, dt, hv)}))"
                     out.append(_Branch(pattern, comp, f))
+            elif param == SH.languageIn:
+                tags = self.items(shape, self.one(shape, param))
+                if not all(isinstance(t, Literal) for t in tags):
+                    self.fail(shape, "sh:languageIn takes a list of language tags (literals)")
+                test = " || ".join(f"langMatches(LANG({v}), {_sparql_string(str(t))})" for t in tags) or "false"
+                on_values(comp, "", f"!(isLiteral({v}) && ({test}))")
+            elif param == SH.uniqueLang:
+                unique = self.one(shape, param)
+                if not (isinstance(unique, Literal) and unique.datatype == XSD.boolean):
+                    self.fail(shape, f"sh:uniqueLang must be true or false, not {unique}")
+                if str(unique) != "true":  # only the literal true ("1"^^xsd:boolean is not: W3C uniqueLang-002)
+                    continue
+                if not is_ps:
+                    self.fail(shape, "sh:uniqueLang is only allowed on a property shape (one with sh:path)")
+                x, lang = self.var("x"), self.var("lang")
+                # one result per focus node and language tag used by two values or more
+                out.append(_Branch(f"{{ SELECT ?g {f} WHERE {{ {focus_pattern} GRAPH ?g {{ {f} {vals.path} {x} }} "
+                                   f"BIND(LCASE(LANG({x})) AS {lang}) FILTER({lang} != \"\") }} "
+                                   f"GROUP BY ?g {f} {lang} HAVING (COUNT(DISTINCT {x}) > 1) }}", comp, f))
+            elif param in (SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals):
+                other = self.one(shape, param)
+                if not isinstance(other, URIRef):
+                    self.fail(shape, f"{self.name(param)} takes a property IRI, not {other}")
+                if param in (SH.lessThan, SH.lessThanOrEquals) and not is_ps:
+                    self.fail(shape, f"{self.name(param)} is only allowed on a property shape (one with sh:path)")
+                o, h = self.var("o"), self.var("h")
+                op = _sparql_term(other)
+                if param == SH.disjoint:  # a value node that is also a value of the other property
+                    on_values(comp, f"GRAPH ?g {{ {f} {op} {v} }}", None)
+                elif param == SH.equals:  # a value node the other property lacks, and the other way round
+                    on_values(comp, f"OPTIONAL {{ GRAPH ?g {{ {f} {op} {v} }} BIND(true AS {h}) }}", f"!BOUND({h})")
+                    h2 = self.var("h")
+                    mine = (f"OPTIONAL {{ GRAPH ?g {{ {f} {vals.path} {o} }} BIND(true AS {h2}) }} FILTER(!BOUND({h2}))"
+                            if is_ps else f"FILTER(!sameTerm({o}, {f}))")
+                    out.append(_Branch(f"{focus_pattern} GRAPH ?g {{ {f} {op} {o} }} {mine}", comp, f, o, None, other))
+                else:  # lessThan, lessThanOrEquals: each pair that is not in order, incomparable ones too
+                    cmp = "<" if param == SH.lessThan else "<="
+                    on_values(comp, f"GRAPH ?g {{ {f} {op} {o} }}", f"!COALESCE({v} {cmp} {o}, false)")
             elif param == SH.closed:
                 closed = self.one(shape, param)
                 if not (isinstance(closed, Literal) and isinstance(closed.toPython(), bool)):

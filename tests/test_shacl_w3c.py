@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
@@ -31,30 +32,26 @@ SHT = "http://www.w3.org/ns/shacl-test#"
 
 # test (its IRI relative to the suite directory) -> the construct the compiler refuses in it
 REFUSED = {
-    "node/disjoint-001": "sh:disjoint",
-    "node/equals-001": "sh:equals",
-    "node/languageIn-001": "sh:languageIn",
-    "node/qualified-001": "sh:qualifiedValueShape",
-    "property/disjoint-001": "sh:disjoint",
-    "property/equals-001": "sh:equals",
-    "property/languageIn-001": "sh:languageIn",
-    "property/lessThan-001": "sh:lessThan",
-    "property/lessThan-002": "sh:lessThan",
-    "property/lessThanOrEquals-001": "sh:lessThanOrEquals",
+    "node/qualified-001": "sh:qualifiedMinCount",
     "property/qualifiedMinCountDisjoint-001": "sh:qualifiedValueShape",
     "property/qualifiedValueShape-001": "sh:qualifiedValueShape",
     "property/qualifiedValueShapesDisjoint-001": "sh:qualifiedValueShape",
-    "property/uniqueLang-001": "sh:uniqueLang",
-    "property/uniqueLang-002": "sh:uniqueLang",
 }
 
 
 @lru_cache(maxsize=None)
 def parsed(path: str) -> Graph:
-    """Each file read once: a test whose data, shapes and manifest are one file sees one graph."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # rdflib warns about the suite's ill-typed literals
-        return Graph().parse(path, format="turtle", publicID=Path(path).as_uri())
+    """Each file read once: a test whose data, shapes and manifest are one file sees one graph.
+    Literals keep their lexical forms (rdflib would rewrite "1"^^xsd:boolean to "true", and the
+    suite tells the two apart: property/uniqueLang-002)."""
+    normalize = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # rdflib warns about the suite's ill-typed literals
+            return Graph().parse(path, format="turtle", publicID=Path(path).as_uri())
+    finally:
+        rdflib.NORMALIZE_LITERALS = normalize
 
 
 def file_of(iri) -> str:
