@@ -3,16 +3,19 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+LOCK    = requirements.lock
 
-.PHONY: help install java demo test check docs bench clean
+.PHONY: help install java demo test check docs bench clean lock
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+# Every dependency comes from the hash-pinned lock file (reproducible runs); dorsum itself is
+# installed editable on top, without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP) java  ## create .venv and install dorsum with its test tools
@@ -44,6 +47,13 @@ docs: install    ## generate the ontology reference, rule catalogue and pathway 
 	  (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || \
 	  echo "WARNING: could not install Graphviz; build/docs gets pathway.dot but no pathway.svg"; }
 	$(BIN)/dorsum docs --out build/docs
+
+lock:            ## regenerate requirements.lock (hash-pinned, every Python >= 3.11) from pyproject.toml; keeps pins that still fit
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet uv
+	$(VENV)-lock/bin/uv pip compile pyproject.toml --extra test --generate-hashes --universal \
+	  --python-version 3.11 --custom-compile-command "make lock" -o $(LOCK)
+	rm -rf $(VENV)-lock
 
 clean:           ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache *.egg-info

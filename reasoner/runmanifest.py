@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 FORMAT = "https://w3id.org/dorsum/run-manifest/1"
-LIBRARIES = ("rdflib", "pyshacl", "owlrl", "owlready2", "pyoxigraph", "pyld", "click", "rich", "fastapi", "uvicorn")
 KB_GLOBS = (("ontology", "*.ttl"), ("shapes", "*.ttl"), ("queries", "**/*.rq"), ("context", "*.jsonld"))
 
 
@@ -50,14 +49,17 @@ def kb_files(root: Path) -> dict[str, str]:
 
 
 def environment() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
+    """The interpreter and every installed distribution (PEP 503 names) with its version: what a
+    researcher needs to rebuild the environment, and what `dorsum verify` compares."""
+    import re
+    from importlib.metadata import distributions
 
-    libs = {}
-    for lib in LIBRARIES:
-        try:
-            libs[lib] = version(lib)
-        except PackageNotFoundError:  # pragma: no cover - an optional library not installed
-            libs[lib] = None
+    libs: dict = {}
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        if name:
+            libs.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)
+    libs = dict(sorted(libs.items()))
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "platform": platform.platform(), "packages": libs}
 
