@@ -17,8 +17,9 @@ sh:and, sh:or, sh:xone, sh:not; sh:minCount, sh:maxCount; sh:datatype, sh:class,
 sh:minInclusive, sh:maxInclusive, sh:minExclusive, sh:maxExclusive; sh:minLength, sh:maxLength,
 sh:pattern (with sh:flags); sh:in, sh:hasValue; sh:languageIn, sh:uniqueLang; sh:equals,
 sh:disjoint, sh:lessThan, sh:lessThanOrEquals; sh:closed with sh:ignoredProperties; sh:message,
-sh:severity and sh:deactivated. Not supported: sh:qualifiedValueShape (with its counts) and
-SHACL-SPARQL / SHACL-AF. The W3C SHACL core test suite runs against it (tests/test_shacl_w3c.py).
+sh:severity and sh:deactivated; sh:qualifiedValueShape with sh:qualifiedMinCount,
+sh:qualifiedMaxCount and sh:qualifiedValueShapesDisjoint. Not supported: SHACL-SPARQL and SHACL-AF.
+The W3C SHACL core test suite runs against it (tests/test_shacl_w3c.py).
 
 Supported shapes are also checked for form: a property shape has exactly one sh:path (two, or none
 on a value of sh:property or an sh:PropertyShape, is refused naming the shape), list-valued
@@ -93,7 +94,8 @@ class ShapeCompileError(DorsumError):
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 # sh: predicates of a shape that are not constraint components (they describe, target or wire it)
 NOT_COMPONENTS = {SH.path, SH.message, SH.severity, SH.deactivated, SH.name, SH.description, SH.order,
-                  SH.group, SH.defaultValue, SH.ignoredProperties, SH.flags, *TARGETS}
+                  SH.group, SH.defaultValue, SH.ignoredProperties, SH.flags, SH.qualifiedValueShape,
+                  SH.qualifiedValueShapesDisjoint, *TARGETS}
 COMPONENTS = {
     SH.property: SH.PropertyConstraintComponent, SH.node: SH.NodeConstraintComponent,
     SH["and"]: SH.AndConstraintComponent, SH["or"]: SH.OrConstraintComponent,
@@ -109,6 +111,8 @@ COMPONENTS = {
     SH.languageIn: SH.LanguageInConstraintComponent, SH.uniqueLang: SH.UniqueLangConstraintComponent,
     SH.equals: SH.EqualsConstraintComponent, SH.disjoint: SH.DisjointConstraintComponent,
     SH.lessThan: SH.LessThanConstraintComponent, SH.lessThanOrEquals: SH.LessThanOrEqualsConstraintComponent,
+    SH.qualifiedMinCount: SH.QualifiedMinCountConstraintComponent,
+    SH.qualifiedMaxCount: SH.QualifiedMaxCountConstraintComponent,
 }
 _COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">", SH.maxExclusive: "<"}
 _NODE_KINDS = {
@@ -513,6 +517,7 @@ class _Compiler:
         if (shape, SH.flags, None) in self.g and (shape, SH.pattern, None) not in self.g:
             self.fail(shape, "sh:flags is only allowed with sh:pattern")
 
+
     def deactivated(self, shape) -> bool:
         return any(isinstance(v, Literal) and v.toPython() is True for v in self.g.objects(shape, SH.deactivated))
 
@@ -842,6 +847,38 @@ class _Compiler:
                 else:  # lessThan, lessThanOrEquals: each pair that is not in order, incomparable ones too
                     cmp = "<" if param == SH.lessThan else "<="
                     on_values(comp, f"GRAPH ?g {{ {f} {op} {o} }}", f"!COALESCE({v} {cmp} {o}, false)")
+            elif param in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
+                if (shape, SH.qualifiedValueShape, None) not in g:
+                    continue  # without its shape the component has no effect (W3C node/qualified-001)
+                if not is_ps:
+                    self.fail(shape, f"{self.name(param)} is only allowed on a property shape (one with sh:path)")
+                n = self.integer(shape, param)
+                q = self.one(shape, SH.qualifiedValueShape)
+                disjoint = self.g.value(shape, SH.qualifiedValueShapesDisjoint)
+                siblings = []
+                if isinstance(disjoint, Literal) and disjoint.toPython() is True:
+                    # the qualified value shapes of the property shapes of every shape this one is a property of
+                    siblings = sorted({sq for parent in g.subjects(SH.property, shape) for ps in g.objects(parent, SH.property)
+                                       for sq in g.objects(ps, SH.qualifiedValueShape)} - {q}, key=str)
+                focus = f"{{ SELECT DISTINCT ?g {v} WHERE {{ {vals.pattern} }} }}"
+                blocks, cond = [], []
+                fails = self.failing(q, focus, v)
+                if fails is not None:
+                    bad = self.var("bad")
+                    blocks.append(f"OPTIONAL {{ {fails} BIND(true AS {bad}) }}")
+                    cond.append(f"!BOUND({bad})")
+                for sib in siblings:  # a value node counts only if it conforms to no sibling shape
+                    sib_fails = self.failing(sib, focus, v)
+                    if sib_fails is None:
+                        cond.append("false")
+                        continue
+                    other = self.var("sib")
+                    blocks.append(f"OPTIONAL {{ {sib_fails} BIND(true AS {other}) }}")
+                    cond.append(f"BOUND({other})")
+                counted = f"{vals.pattern} {' '.join(blocks)}" + (f" FILTER({' && '.join(cond)})" if cond else "")
+                having = f"COUNT(DISTINCT {v}) {'<' if param == SH.qualifiedMinCount else '>'} {n}"
+                out.append(_Branch(f"{{ SELECT ?g {f} WHERE {{ {focus_pattern} OPTIONAL {{ {counted} }} }} "
+                                   f"GROUP BY ?g {f} HAVING ({having}) }}", comp, f))
             elif param == SH.closed:
                 closed = self.one(shape, param)
                 if not (isinstance(closed, Literal) and isinstance(closed.toPython(), bool)):
@@ -1007,6 +1044,7 @@ def shapes_of(g: Graph) -> list:
     for t in TARGETS:
         found |= set(g.subjects(t, None))
     found |= set(g.objects(None, SH.property)) | set(g.objects(None, SH.node)) | set(g.objects(None, SH["not"]))
+    found |= set(g.objects(None, SH.qualifiedValueShape))
     found |= set(g.subjects(SH.path, None))
     for p in (SH["and"], SH["or"], SH.xone):
         for lst in g.objects(None, p):
