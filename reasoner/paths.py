@@ -1,7 +1,8 @@
 """Where the knowledge base lives.
 
-The knowledge base is a directory with ontology/, shapes/ and queries/. By default it is the
-checkout dorsum was installed from; DORSUM_KB or --kb points elsewhere (a temporary copy in
+The knowledge base is a directory with ontology/, shapes/ and queries/. By default it is the copy
+installed with the package (a wheel), or the checkout dorsum runs from (editable install);
+DORSUM_KB or --kb points elsewhere (a temporary copy in
 tests, another git ref in a diff).
 """
 
@@ -49,10 +50,17 @@ class KBPaths:
         return self.root / "context" / "case.context.jsonld"
 
 
+INSTALLED_KB = Path(__file__).resolve().parent / "_kb"
+
+
 def default_root() -> Path:
+    """DORSUM_KB; else the copy a wheel installs beside the package (setup.py puts it there);
+    else, in a checkout or an editable install, the checkout's own top-level directories."""
     env = os.environ.get("DORSUM_KB")
     if env:
         return Path(env).resolve()
+    if (INSTALLED_KB / "ontology").is_dir():
+        return INSTALLED_KB
     return Path(__file__).resolve().parent.parent
 
 
