@@ -28,7 +28,8 @@ parameters (sh:in, sh:and, sh:or, sh:xone) are well-formed RDF lists.
 Literals are RDF terms here, as in SHACL, whatever Oxigraph does with them:
 - Oxigraph stores a well-typed literal of a datatype it knows in canonical form, in the data and in
   a query's constants alike ("1.00"^^xsd:decimal is "1", "030"^^xsd:byte is "30"^^xsd:integer), and
-  keeps an ill-typed one as written ("abc"^^xsd:integer). Where it rewrote a data literal, the
+  keeps an ill-typed one as written ("abc"^^xsd:integer); it has no option not to (oxigraph/oxigraph
+  issue 526: '"+1"^^xsd:int will be normalized as "1"^^xsd:integer'). Where it rewrote a data literal, the
   lexical form and datatype as written go into a side graph (LEX_GRAPH), tied to the data graph,
   subject and predicate of the triple; sh:in, sh:hasValue (term equality: "1.00"^^xsd:decimal is
   not in ("1.0"^^xsd:decimal)), sh:minLength, sh:maxLength, sh:pattern and sh:datatype read the
