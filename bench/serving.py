@@ -21,11 +21,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(store: Path, *extra: str):
-    """Yield the base URL of a server on `store`, once its /health answers."""
+def running_server(store: Path, *extra: str, root: Path = ROOT):
+    """Yield the base URL of a server on `store`, once its /health answers. `root`: the checkout whose
+    `reasoner` package serves (another one, e.g. a `git worktree` of an older commit, to compare)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             *extra], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             *extra], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -37,4 +38,8 @@ def running_server(store: Path, *extra: str):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -10,13 +10,26 @@ here, not on the server's event loop) and runs the checked text over the dataset
 (FROM / FROM NAMED, or the protocol's default-graph-uri / named-graph-uri). Oxigraph itself cannot
 be told not to make HTTP requests, so on Linux each worker also moves, when the system lets it, into
 a network namespace of its own, with no network at all (no_network).
+
+Admission (WorkerPool.run), so that cheap queries keep flowing while expensive ones run:
+- a query waits for a free worker at most `queue_wait` seconds, first come first served, then is
+  answered 503 with Retry-After (never waits the whole query time limit in line);
+- a query that has run longer than `long_after` seconds is *long*. At most workers-1 long queries
+  run at once (1 when there is one worker): a query that turns long while workers-1 others are
+  long is stopped (503, Retry-After) and its worker replaced. So one worker is always free or
+  running a query younger than `long_after`, and a cheap query waits at most about `long_after`
+  plus the queries ahead of it, however many expensive ones arrive. The time a worker spends
+  starting up is not counted in the query's time.
+No query is classified by its text: only by how long it has actually run.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -25,10 +38,15 @@ class Answer:
     status: int
     media_type: str
     body: bytes
+    retry_after: int | None = None  # seconds, for a 503 the client may retry
 
 
-def _error(status: int, message: str) -> Answer:
-    return Answer(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
+def _error(status: int, message: str, retry_after: float | None = None) -> Answer:
+    return Answer(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"),
+                  None if retry_after is None else max(1, math.ceil(retry_after)))
+
+
+READY = "ready"  # a worker's first message: imports done, it takes queries from now on
 
 
 def no_network() -> bool:
@@ -80,6 +98,10 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
     from .sparql_protocol import (NotAcceptable, negotiate, serialize_boolean, serialize_rows,
                                   serialize_triples)
 
+    try:
+        conn.send(READY)
+    except (OSError, EOFError):
+        return
     store, opened = None, None
     while True:
         try:
@@ -138,6 +160,13 @@ class Worker:
         self.proc = ctx.Process(target=_worker_main, args=(child, memory_limit), daemon=True)
         self.proc.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self, limit: float) -> bool:
+        """Wait (at most `limit` seconds) until the process has started and said so."""
+        if not self.ready and self.conn.poll(limit):
+            self.ready = self.conn.recv() == READY
+        return self.ready
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -146,52 +175,99 @@ class Worker:
         self.conn.close()
 
 
-class WorkerPool:
-    """A fixed number of query processes; callers block (in a thread) for a free one."""
+class _Ticket:
+    """A caller waiting in line for a worker; _release hands the worker over directly."""
 
-    def __init__(self, size: int = 2, memory_limit: int | None = 2 * 1024 ** 3):
+    def __init__(self):
+        self.event = threading.Event()
+        self.worker: Worker | None = None
+
+
+class WorkerPool:
+    """A fixed number of query processes. Callers (threads) wait in line, first come first served, at
+    most `queue_wait` seconds; at most `max_long` queries (workers-1, at least 1) may run longer
+    than `long_after` seconds at once (see the module docstring)."""
+
+    def __init__(self, size: int = 2, memory_limit: int | None = 2 * 1024 ** 3, queue_wait: float = 10.0,
+                 long_after: float = 5.0):
         self.ctx = mp.get_context("spawn")
         self.memory_limit = memory_limit
         self.size = size
+        self.queue_wait, self.long_after = queue_wait, long_after
+        self.max_long = max(1, size - 1)
         self._idle: list[Worker] = [Worker(self.ctx, memory_limit) for _ in range(size)]
-        self._cond = threading.Condition()
+        self._line: deque[_Ticket] = deque()
+        self._long = 0
+        self._lock = threading.Lock()
 
     def _acquire(self, wait: float) -> Worker | None:
-        with self._cond:
-            end = time.monotonic() + wait
-            while not self._idle:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return None
-                self._cond.wait(left)
-            return self._idle.pop()
+        with self._lock:
+            if self._idle and not self._line:
+                return self._idle.pop()
+            ticket = _Ticket()
+            self._line.append(ticket)
+        ticket.event.wait(wait)
+        with self._lock:
+            if ticket.worker is None:  # not served in time: leave the line
+                self._line.remove(ticket)
+            return ticket.worker
 
     def _release(self, worker: Worker) -> None:
-        with self._cond:
-            self._idle.append(worker)
-            self._cond.notify()
+        with self._lock:
+            if self._line:
+                ticket = self._line.popleft()
+                ticket.worker = worker
+                ticket.event.set()
+            else:
+                self._idle.append(worker)
 
-    def run(self, request: dict, timeout: float) -> Answer:
-        worker = self._acquire(timeout)
+    def _replace(self, worker: Worker) -> None:
+        worker.kill()
+        self._release(Worker(self.ctx, self.memory_limit))
+
+    def _answer(self, worker: Worker) -> Answer:
+        answer = worker.conn.recv()
+        self._release(worker)
+        return answer
+
+    def run(self, request: dict, timeout: float, wait: float | None = None) -> Answer:
+        wait = self.queue_wait if wait is None else wait
+        worker = self._acquire(wait)
         if worker is None:
-            return _error(503, "all query workers are busy; retry shortly")
+            return _error(503, f"all {self.size} query workers are busy (waited {wait:g} s for one); retry shortly",
+                          retry_after=1)
         try:
+            if not worker.wait_ready(max(timeout, 60.0)):
+                raise EOFError("the worker did not start")
             worker.conn.send(dict(request, timeout=timeout))
-            if worker.conn.poll(timeout):
-                answer = worker.conn.recv()
-                self._release(worker)
-                return answer
-            worker.kill()
-            self._release(Worker(self.ctx, self.memory_limit))
+            first = min(self.long_after, timeout)
+            if worker.conn.poll(first):
+                return self._answer(worker)
+            if first < timeout:  # the query is long from now on
+                with self._lock:
+                    admitted = self._long < self.max_long
+                    self._long += admitted
+                if not admitted:
+                    self._replace(worker)
+                    return _error(503, f"the query was stopped after {self.long_after:g} s: the server already runs "
+                                  f"{self.max_long} long {'query' if self.max_long == 1 else 'queries'} (it keeps a "
+                                  "worker for short ones); retry later, or run it with `dorsum query`",
+                                  retry_after=min(timeout, 30))
+                try:
+                    if worker.conn.poll(timeout - first):
+                        return self._answer(worker)
+                finally:
+                    with self._lock:
+                        self._long -= 1
+            self._replace(worker)
             return _error(503, f"the query exceeded the {timeout:g} s time limit and was stopped")
         except (EOFError, OSError, BrokenPipeError):
-            worker.kill()
-            self._release(Worker(self.ctx, self.memory_limit))
+            self._replace(worker)
             return _error(503, "the query stopped its worker (most likely it exceeded the memory limit); "
                           "the server goes on")
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             for w in self._idle:
                 w.kill()
             self._idle = []

@@ -17,6 +17,13 @@
   /classify whose Origin is not the server's own, or marked cross-site, is refused (403), and its
   CORS preflight never succeeds, so a web page cannot write to the store.
 - GET /health reports the store and knowledge base. CORS headers let browser tools query it.
+- Under load (GuardedH11Protocol, and query_workers.WorkerPool): a request's line and headers (and
+  its body) must arrive within --header-timeout seconds of the connection opening or of the previous
+  response (408 and close, else a stalled client holds its connection forever); past
+  --max-connections open connections a new one is answered 503 and closed at once; a query waits
+  at most --queue-wait seconds in line for a worker (first come first served; 503 with Retry-After
+  after that), and at most workers-1 queries may run longer than --long-query seconds at once, so
+  one worker always serves short queries. GET /health never waits for a worker.
 The server holds the store's write lock; a `dorsum load` on the same store meanwhile is refused.
 """
 
@@ -29,6 +36,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import anyio
+import anyio.to_thread
+import h11
 from fastapi import FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
@@ -49,10 +59,13 @@ class Settings:
     def __init__(self, store: str, timeout: float = 30.0, max_results: int = 100_000, workers: int = 2,
                  max_body: int = 1_000_000, kb_root: str | None = None, memory_limit: int | None = 2 * 1024 ** 3,
                  host: str = "127.0.0.1", port: int = 7878, allow_store: bool = False,
-                 allowed_hosts: tuple[str, ...] = ()):
+                 allowed_hosts: tuple[str, ...] = (), header_timeout: float = 10.0, max_connections: int = 200,
+                 queue_wait: float = 10.0, long_query: float = 5.0):
         self.store, self.timeout, self.max_results, self.workers = store, timeout, max_results, workers
         self.max_body, self.kb_root, self.memory_limit = max_body, kb_root, memory_limit
         self.host, self.port, self.allow_store, self.allowed_hosts = host, port, allow_store, tuple(allowed_hosts)
+        self.header_timeout, self.max_connections = header_timeout, max_connections
+        self.queue_wait, self.long_query = queue_wait, long_query
 
     def host_names(self) -> set[str]:
         """The names a request's Host may give (without the port): the bound address, the loopback
@@ -132,7 +145,10 @@ class State:
         self.tmp = Path(tempfile.mkdtemp(prefix="dorsum-serve-"))
         self.generation = 0
         self.snapshot = self._snapshot()
-        self.pool = WorkerPool(settings.workers, settings.memory_limit)
+        self.pool = WorkerPool(settings.workers, settings.memory_limit, queue_wait=settings.queue_wait,
+                               long_after=settings.long_query)
+        # queries wait in the pool's line, not in the shared thread pool's (40 threads, /classify's too)
+        self.query_threads = anyio.CapacityLimiter(max(settings.max_connections, 1))
         self.write_lock = threading.Lock()
 
     def _snapshot(self) -> str:
@@ -207,8 +223,10 @@ def create_app(settings: Settings) -> FastAPI:
             return _text(413, f"query longer than {settings.max_body} characters")
         request_data = {"query": query, "accept": accept, "format": fmt, "max_results": settings.max_results,
                         "snapshot": state.snapshot, "default_graphs": list(graphs[0]), "named_graphs": list(graphs[1])}
-        ans = await run_in_threadpool(state.pool.run, request_data, settings.timeout)
-        return Response(ans.body, status_code=ans.status, media_type=ans.media_type)
+        ans = await anyio.to_thread.run_sync(state.pool.run, request_data, settings.timeout,
+                                             limiter=state.query_threads)
+        headers = {"Retry-After": str(ans.retry_after)} if ans.retry_after else None
+        return Response(ans.body, status_code=ans.status, media_type=ans.media_type, headers=headers)
 
     sparql_doc = {"parameters": [
         {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100000}},
@@ -314,8 +332,92 @@ def _text(status: int, message: str) -> Response:
     return Response((message + "\n").encode("utf-8"), status_code=status, media_type="text/plain; charset=utf-8")
 
 
+def _raw_response(status: int, reason: str, message: str, retry_after: int | None = None) -> bytes:
+    body = (message + "\n").encode("utf-8")
+    head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n"
+            + (f"retry-after: {retry_after}\r\n" if retry_after else "") + "\r\n")
+    return head.encode("ascii") + body
+
+
+def guarded_protocol(header_timeout: float, max_connections: int):
+    """uvicorn's h11 protocol with what uvicorn lacks (it only times out idle keep-alive connections,
+    after a response, and caps nothing before a request's headers are complete):
+
+    - a request timeout: from the moment a connection opens, or its previous response ends, the
+      request line, headers and body must all arrive within `header_timeout` seconds; otherwise the
+      client gets 408 (when it had begun a request and no response has started) and the connection
+      is closed. A request whose body has fully arrived is not timed: the query's own time limit
+      applies.
+    - a connection cap: a connection opened while `max_connections` are open is answered 503
+      (Retry-After: 1) and closed at once, before anything is read; the open ones keep being served.
+    """
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    refusal = _raw_response(503, "Service Unavailable", f"too many open connections (the server's cap is "
+                                                        f"{max_connections}); retry shortly", retry_after=1)
+    too_slow = _raw_response(408, "Request Timeout", f"the request did not arrive within {header_timeout:g} s")
+
+    class GuardedH11Protocol(H11Protocol):
+        refused = False
+        request_timer = None
+
+        def connection_made(self, transport):
+            if len(self.connections) >= max_connections:
+                self.refused, self.transport = True, transport
+                transport.write(refusal)
+                transport.close()
+                return
+            super().connection_made(transport)
+            self._arm()
+
+        def connection_lost(self, exc):
+            self._disarm()
+            if not self.refused:
+                super().connection_lost(exc)
+
+        def data_received(self, data):
+            if self.refused:
+                return
+            super().data_received(data)
+            if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE):  # the whole request is in
+                self._disarm()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            if self.transport.is_closing() or self.conn.their_state in (h11.DONE, h11.MUST_CLOSE):
+                self._disarm()  # closing, or a pipelined request is already in
+            else:
+                self._arm()
+
+        def _arm(self):
+            self._disarm()
+            self.request_timer = self.loop.call_later(header_timeout, self._timed_out)
+
+        def _disarm(self):
+            if self.request_timer is not None:
+                self.request_timer.cancel()
+                self.request_timer = None
+
+        def _timed_out(self):
+            self.request_timer = None
+            if self.transport.is_closing():
+                return
+            no_response = self.cycle is None or not self.cycle.response_started
+            if ((self.conn.their_state is h11.IDLE and self.conn.trailing_data[0])  # part of a new request
+                    or (self.conn.their_state is h11.SEND_BODY and no_response)):  # part of its body
+                self.transport.write(too_slow)
+            if self.cycle is not None and not self.cycle.response_complete:
+                self.cycle.disconnected = True  # the application sees the client gone
+                self.cycle.message_event.set()
+            self.transport.close()
+
+    return GuardedH11Protocol
+
+
 def serve(settings: Settings, log_level: str = "info") -> None:
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+                http=guarded_protocol(settings.header_timeout, settings.max_connections))
 

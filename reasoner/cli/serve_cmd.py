@@ -21,8 +21,19 @@ from .options import kb_option
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="Another name clients may give in the Host header (repeatable); the bound address, and "
                    "127.0.0.1/localhost/[::1] when bound to loopback, are always allowed.")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a client has to send a request (line, headers and body) after connecting or after "
+                   "the previous response; then 408 and the connection is closed.")
+@click.option("--max-connections", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Open connections at most; a connection beyond gets 503 and is closed at once.")
+@click.option("--queue-wait", default=10.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds a query waits in line for a free worker before 503 (with Retry-After).")
+@click.option("--long-query", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="A query running longer than this many seconds is long: at most workers-1 long queries run "
+                   "at once (a further one is stopped, 503), so one worker always serves short queries.")
 @kb_option
-def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, allow_store, allowed_hosts, kb_root):
+def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, allow_store, allowed_hosts,
+              header_timeout, max_connections, queue_wait, long_query, kb_root):
     """Serve the store as a read-only SPARQL 1.1 endpoint (GET/POST /sparql), plus POST /classify
     and GET /health. Never makes outbound requests. The store must be one made by `dorsum load`
     that opens cleanly: no other directory is made a store (exit 2, nothing changed). A request
@@ -39,4 +50,5 @@ def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, a
     from ..server import Settings, serve
 
     serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root, host=host, port=port,
-                   allow_store=allow_store, allowed_hosts=allowed_hosts))
+                   allow_store=allow_store, allowed_hosts=allowed_hosts, header_timeout=header_timeout,
+                   max_connections=max_connections, queue_wait=queue_wait, long_query=long_query))
