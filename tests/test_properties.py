@@ -123,11 +123,15 @@ def test_near_valid_cases_are_invalid_with_a_named_path(classify_case, case, bre
                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                          max_leaves=12))
 def test_arbitrary_json_gives_exactly_one_result_and_no_traceback(tmp_path_factory, classifier, junk):
-    f = tmp_path_factory.mktemp("junk") / "junk.jsonl"
-    f.write_text(json.dumps(junk) + "\n")
-    results = list(classifier.classify_paths([f]))
-    assert len(results) == (len(junk) if isinstance(junk, list) else 1)  # a JSON array holds that many cases
-    for res in results:
+    d = tmp_path_factory.mktemp("junk")
+    line, doc = d / "junk.jsonl", d / "junk.json"
+    line.write_text(json.dumps(junk) + "\n")
+    doc.write_text(json.dumps(junk))
+    results = list(classifier.classify_paths([line]))
+    assert len(results) == 1  # a JSON Lines line is one case, whatever it holds
+    in_doc = list(classifier.classify_paths([doc]))
+    assert len(in_doc) == (len(junk) if isinstance(junk, list) else 1)  # a JSON array holds that many cases
+    for res in results + in_doc:
         assert res.status in ("classified", "invalid")
         if res.status == "invalid":
             assert res.json["errors"] and all("path" in e and e["message"] for e in res.json["errors"])
