@@ -220,8 +220,8 @@ class Classifier:
             out.append(r)
         return out
 
-    def inputs(self, paths: Iterable[str | Path]) -> Iterator[CaseInput]:
-        return read_cases(paths, self.kb.paths.context)
+    def inputs(self, paths: Iterable[str | Path], stdin_format: str = "json") -> Iterator[CaseInput]:
+        return read_cases(paths, self.kb.paths.context, stdin_format)
 
     def classify_chunks(self, paths: Iterable[str | Path], size: int, view: bool = True) -> Iterator[list[CaseResult]]:
         """The inputs streamed in chunks of `size` cases, each classified in one engine run: one
@@ -235,6 +235,6 @@ class Classifier:
         if pending:
             yield self.classify_many(pending, view=view)
 
-    def classify_paths(self, paths: Iterable[str | Path]) -> Iterator[CaseResult]:
-        for ci in self.inputs(paths):
+    def classify_paths(self, paths: Iterable[str | Path], stdin_format: str = "json") -> Iterator[CaseResult]:
+        for ci in self.inputs(paths, stdin_format):
             yield self.classify_input(ci)

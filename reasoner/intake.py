@@ -33,6 +33,9 @@ JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
 INPUT_SUFFIXES = JSON_SUFFIXES | JSONL_SUFFIXES | set(RDF_FORMATS)
+STDIN = "-"  # an input path that means standard input, read as STDIN_FORMATS says
+STDIN_FORMATS = {"json": None, "jsonl": None, "turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld"}
+STDIN_SOURCE = "<stdin>"
 MAX_DEPTH = 16  # the flat form nests 3 deep; anything far deeper is refused, not recursed into
 MAX_CASE_BYTES = 1_000_000  # one case is about 1 kB; a larger line is refused, read in bounded pieces
 MAX_JSON_FILE_BYTES = 50_000_000  # a .json document is read whole; larger inputs belong in JSON Lines
@@ -540,12 +543,21 @@ def rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
 
 
 def _rdf_file(path: Path, ctx: CaseContext) -> list[CaseInput]:
-    source = printable(str(path))
-    fmt = RDF_FORMATS[path.suffix.lower()]
+    return _rdf_data(path.read_bytes(), RDF_FORMATS[path.suffix.lower()], printable(str(path)), ctx)
+
+
+def rdf_text(raw: bytes, fmt: str, source: str, ctx: CaseContext) -> list[CaseInput]:
+    """The cases of an RDF document given as bytes (standard input), in rdflib's format `fmt`."""
+    with ill_typed_literals_reported():
+        return _rdf_data(raw, fmt, source, ctx)
+
+
+def _rdf_data(raw: bytes, fmt: str, source: str, ctx: CaseContext) -> list[CaseInput]:
     try:
-        data = path.read_text(encoding="utf-8")
+        data = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [CaseInput(source, source, errors=[error("", None, f"not UTF-8 text: {exc}")])]
+    data = data.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as a file read as text
     g = Graph()
     if fmt == "json-ld":
         try:
@@ -622,7 +634,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files first as given, directories expanded to their input files in name order."""
     out = []
     for p in map(Path, paths):
-        if p.is_dir():
+        if str(p) == STDIN:
+            out.append(p)
+        elif p.is_dir():
             out.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES))
         else:
             out.append(p)
@@ -641,14 +655,16 @@ class Record:
     rdf: bool = False
     error: dict | None = None
     line: int | None = None  # the line of a JSON Lines file, which must hold one case
+    rdf_format: str | None = None  # RDF read from standard input (text holds it): rdflib's format name
 
 
-def read_cases(paths: Iterable[str | Path], context_path: str | Path) -> Iterator[CaseInput]:
+def read_cases(paths: Iterable[str | Path], context_path: str | Path, stdin_format: str = "json") -> Iterator[CaseInput]:
     """Every case of every input, in input order, each id used once (a repeated id is an error on
-    the later case: the store keeps one graph per id). Streams .jsonl line by line."""
+    the later case: the store keeps one graph per id). Streams .jsonl line by line. The path "-"
+    is standard input, in `stdin_format` (see read_records)."""
     ctx = load_context(str(context_path))
     ids = CaseIds()
-    for record in read_records(paths):
+    for record in read_records(paths, stdin_format):
         for ci in record_cases(record, ctx):
             repeated = ids.repeated(ci)
             if repeated is not None:
@@ -700,9 +716,59 @@ def _read_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield n, raw
 
 
-def read_records(paths: Iterable[str | Path]) -> Iterator[Record]:
+def _lines(fh, source: str, path: str) -> Iterator[Record]:
+    for n, raw in _read_lines(fh, MAX_CASE_BYTES):
+        if raw is None:
+            yield Record(f"{source}:{n}", path, error=error(
+                "", None, f"line {n} is longer than {MAX_CASE_BYTES} bytes; a case is about 1 kB"))
+            continue
+        if not raw.strip():
+            continue
+        yield Record(f"{source}:{n}", path, text=raw, line=n)
+
+
+def _one_json_document(data: bytes) -> bool:
+    """Whether standard input in the default `json` format is one JSON document (a case, or a list
+    of cases) rather than JSON Lines: decided by parsing, as json.loads reads it."""
+    try:
+        json.loads(data)
+        return True
+    except json.JSONDecodeError as exc:
+        return not exc.msg.startswith("Extra data")  # anything else is that document's own error
+    except (ValueError, RecursionError):
+        return True
+
+
+def stdin_records(stdin_format: str) -> Iterator[Record]:
+    """Standard input as records: `jsonl` streamed line by line; `json` one JSON document, or JSON
+    Lines when it holds several; `turtle`, `ntriples`, `jsonld` one RDF document."""
+    import io
+    import sys
+
+    buffer = sys.stdin.buffer
+    if stdin_format == "jsonl":
+        yield from _lines(buffer, STDIN_SOURCE, STDIN)
+        return
+    data = buffer.read(MAX_JSON_FILE_BYTES + 1)
+    if len(data) > MAX_JSON_FILE_BYTES:
+        yield Record(STDIN_SOURCE, STDIN, error=error("", None, f"standard input is larger than {MAX_JSON_FILE_BYTES} "
+                                                      "bytes; send many cases as JSON Lines (--stdin-format jsonl)"))
+        return
+    fmt = STDIN_FORMATS[stdin_format]
+    if fmt is not None:
+        yield Record(STDIN_SOURCE, STDIN, text=data, rdf=True, rdf_format=fmt)
+    elif _one_json_document(data):
+        yield Record(STDIN_SOURCE, STDIN, text=data)
+    else:
+        yield from _lines(io.BytesIO(data), STDIN_SOURCE, STDIN)
+
+
+def read_records(paths: Iterable[str | Path], stdin_format: str = "json") -> Iterator[Record]:
     """The input's records in order (see Record), streaming .jsonl line by line."""
     for path in expand_paths(paths):
+        if str(path) == STDIN:
+            yield from stdin_records(stdin_format)
+            continue
         source = printable(str(path))  # a file name in another encoding holds surrogates (surrogateescape)
         suffix = path.suffix.lower()
         if not path.exists():
@@ -713,14 +779,7 @@ def read_records(paths: Iterable[str | Path]) -> Iterator[Record]:
             continue
         if suffix in JSONL_SUFFIXES:
             with open(path, "rb") as fh:
-                for n, raw in _read_lines(fh, MAX_CASE_BYTES):
-                    if raw is None:
-                        yield Record(f"{source}:{n}", str(path), error=error(
-                            "", None, f"line {n} is longer than {MAX_CASE_BYTES} bytes; a case is about 1 kB"))
-                        continue
-                    if not raw.strip():
-                        continue
-                    yield Record(f"{source}:{n}", str(path), text=raw, line=n)
+                yield from _lines(fh, source, str(path))
             continue
         if suffix in JSON_SUFFIXES | {".jsonld"} and path.stat().st_size > MAX_JSON_FILE_BYTES:
             yield Record(source, str(path), error=error("", None, f"file is larger than {MAX_JSON_FILE_BYTES} bytes; "
@@ -737,6 +796,8 @@ def record_cases(record: Record, ctx: CaseContext) -> Iterator[CaseInput]:
     """The cases of one record (without the check for ids repeated across records: CaseIds)."""
     if record.error is not None:
         yield CaseInput(record.source, record.source, errors=[record.error])
+    elif record.rdf and record.rdf_format is not None:
+        yield from rdf_text(record.text, record.rdf_format, record.source, ctx)
     elif record.rdf:
         yield from rdf_file(Path(record.path), ctx)
     else:

@@ -9,14 +9,20 @@ from pathlib import Path
 import click
 
 from . import main
-from .options import kb_option
+from .options import kb_option, stdin_format_option
 
-INPUTS = click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=False))
+# files, directories, or '-' for standard input (--stdin-format)
+INPUTS = click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 
 
-def single_case_input(inputs) -> bool:
-    """One .json file (not a directory, not .jsonl) gives one pretty JSON object; all else JSON Lines."""
-    return len(inputs) == 1 and Path(inputs[0]).is_file() and Path(inputs[0]).suffix.lower() in {".json", ".ttl", ".jsonld", ".nt"}
+def single_case_input(inputs, stdin_format: str = "json") -> bool:
+    """One .json file (not a directory, not .jsonl), or standard input that is not JSON Lines,
+    gives one pretty JSON object when it holds one case; all else JSON Lines."""
+    if len(inputs) != 1:
+        return False
+    if inputs[0] == "-":
+        return stdin_format != "jsonl"
+    return Path(inputs[0]).is_file() and Path(inputs[0]).suffix.lower() in {".json", ".ttl", ".jsonld", ".nt"}
 
 
 @contextmanager
@@ -30,14 +36,15 @@ def output(path):
 
 @main.command("validate")
 @INPUTS
+@stdin_format_option
 @kb_option
-def validate_cmd(inputs, kb_root):
+def validate_cmd(inputs, stdin_format, kb_root):
     """Validate cases only (SHACL case shapes); print each problem; exit 1 if any case is invalid."""
     from ..classify import Classifier
 
     clf = Classifier(kb_root=kb_root)
     n = bad = 0
-    for ci in clf.inputs(inputs):
+    for ci in clf.inputs(inputs, stdin_format):
         n += 1
         errors = clf.validate(ci)
         if errors:
@@ -70,7 +77,8 @@ class HashingWriter:
             self.fh.flush()
 
 
-def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -> tuple[int, str | None]:
+def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None,
+                         stdin_format: str = "json") -> tuple[int, str | None]:
     """Classify `inputs` and write them to fh in `fmt`; return (invalid cases, RDFC-1.0 SHA-256 of
     the RDF output or None for JSON). With `cases`, record each case's hash and conclusions there."""
     from ..canonical import canonical_nquads, canonical_sha256
@@ -79,7 +87,7 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
     from ..serialize import graph_text, merge
     from rdflib import Graph
 
-    results = clf.classify_paths(inputs)
+    results = clf.classify_paths(inputs, stdin_format)
     invalid = 0
 
     def note(r):
@@ -87,7 +95,7 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
             add_case(cases, r.case_id, case_record(r.json))
 
     if fmt == "json":
-        collected = list(results) if single_case_input(inputs) else results
+        collected = list(results) if single_case_input(inputs, stdin_format) else results
         single = isinstance(collected, list) and len(collected) == 1
         for r in collected:
             invalid += not r.ok
@@ -122,8 +130,9 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None) -
 @click.option("--manifest", "manifest", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write a run manifest (versions, SHA-256 of every knowledge-base file, input and "
                    "the output, per-case conclusions) that `dorsum verify` can check.")
+@stdin_format_option
 @kb_option
-def classify_cmd(inputs, fmt, out, manifest, kb_root):
+def classify_cmd(inputs, fmt, out, manifest, stdin_format, kb_root):
     """Classify cases: urgency, actions, warnings, differential, risk factors and missing findings,
     each with the rule, statements and references behind it. One JSON object for a single case,
     JSON Lines (input order) for several. Exit 0 if all were classified, 1 if any was invalid."""
@@ -131,13 +140,16 @@ def classify_cmd(inputs, fmt, out, manifest, kb_root):
     from ..runmanifest import RunRecord, write
     from .guards import refuse_output_read_as_input
 
+    if manifest and "-" in inputs:
+        raise click.UsageError("--manifest needs input files that `dorsum verify` can read and hash again, "
+                               "not standard input ('-'): save the input to a file first")
     refuse_output_read_as_input(out, inputs)  # e.g. `classify DIR -o DIR/results.jsonl` would read it back forever
     refuse_output_read_as_input(manifest, inputs, "manifest")
     clf = Classifier(kb_root=kb_root)
     cases: dict | None = {} if manifest else None
     with output(out) as fh:
         sink = HashingWriter(fh)
-        invalid, canonical = write_classification(clf, inputs, fmt, sink, cases)
+        invalid, canonical = write_classification(clf, inputs, fmt, sink, cases, stdin_format)
     if manifest:
         from ..runmanifest import rel
         mdir = Path(manifest).resolve().parent

@@ -40,3 +40,10 @@ def checked_kb(ctx: click.Context, param: click.Parameter, value):
 kb_option = click.option(
     "--kb", "kb_root", type=click.Path(), default=None, callback=checked_kb,
     envvar="DORSUM_KB", help="Knowledge-base directory (default: the installed checkout).")
+
+
+stdin_format_option = click.option(
+    "--stdin-format", type=click.Choice(["json", "jsonl", "turtle", "ntriples", "jsonld"]), default="json",
+    show_default=True,
+    help="How to read an input given as '-' (standard input): json is one case, a list of cases, or JSON Lines "
+         "(decided by parsing); jsonl streams line by line.")

@@ -1,0 +1,52 @@
+"""Command-line conventions users of ROBOT, pySHACL and Oxigraph expect (issue 15): '-' reads
+standard input in validate, classify and explain; explain takes several inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+EXAMPLES = ROOT / "examples"
+
+
+def dorsum(*args, stdin: bytes = b""):
+    return subprocess.run([sys.executable, "-m", "reasoner", *args], input=stdin, capture_output=True, timeout=300)
+
+
+def test_classify_reads_standard_input_like_a_file():
+    case = (EXAMPLES / "growing-lump-adult.json").read_bytes()
+    from_file = dorsum("classify", str(EXAMPLES / "growing-lump-adult.json"))
+    from_stdin = dorsum("classify", "-", stdin=case)
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert from_stdin.stdout == from_file.stdout  # one case: the same pretty JSON object
+
+
+def test_standard_input_may_hold_json_lines_and_mix_with_files():
+    lines = b"".join(json.dumps(json.loads((EXAMPLES / n).read_text())).encode() + b"\n"
+                     for n in ("lipoma-reassured.json", "unknown-growth.json"))
+    res = dorsum("classify", str(EXAMPLES / "growing-lump-adult.json"), "-", stdin=lines)
+    assert res.returncode == 0, res.stderr
+    ids = [json.loads(line)["case"] for line in res.stdout.splitlines()]
+    assert ids == ["growing-lump-adult", "lipoma-reassured", "unknown-growth"]  # input order
+
+
+def test_validate_and_explain_read_standard_input_and_explain_takes_several():
+    res = dorsum("validate", "-", stdin=b'{"id": "x1", "patient": {"age_years": 131}}')
+    assert res.returncode == 1 and b"x1: patient.age_years" in res.stdout
+    res = dorsum("explain", str(EXAMPLES / "lipoma-reassured.json"), "-",
+                 stdin=(EXAMPLES / "unknown-growth.json").read_bytes())
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.decode()
+    assert out.index("lipoma-reassured") < out.index("unknown-growth")
+
+
+def test_turtle_on_standard_input_and_manifest_refused():
+    ttl = (b"@prefix dorsum: <https://w3id.org/dorsum/> .\n"
+           b"<https://w3id.org/dorsum/case/t9> a dorsum:Case ; dorsum:caseId \"t9\" ; dorsum:patient [ dorsum:ageYears 40 ] .\n")
+    res = dorsum("classify", "--stdin-format", "turtle", "-", stdin=ttl)
+    assert json.loads(res.stdout)["case"] == "t9", res.stderr
+    res = dorsum("classify", "--manifest", "m.json", "-", stdin=b"{}")
+    assert res.returncode == 2 and b"standard input" in res.stderr
