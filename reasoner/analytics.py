@@ -33,6 +33,20 @@ def _term(t) -> str:
     return str(t)
 
 
+def user_position(message: str, prefix_lines: int) -> str:
+    """Oxigraph's "error at LINE:COLUMN[-LINE:COLUMN]" counts the PREFIX lines dorsum puts before
+    the user's query: give the position in the user's own text."""
+    import re
+
+    def shift(m: re.Match) -> str:
+        out = m.group(1) + f"{int(m.group(2)) - prefix_lines}:{m.group(3)}"
+        if m.group(4):
+            out += f"-{int(m.group(4)) - prefix_lines}:{m.group(5)}"
+        return out
+
+    return re.sub(r"^(error at )(\d+):(\d+)(?:-(\d+):(\d+))?", shift, message, count=1)
+
+
 def run_query(store: ox.Store, text: str, fmt: str, default_graphs=(), named_graphs=()) -> str:
     """The query's result in `fmt`. The query is checked first (query_safety: no SERVICE, no update;
     refused with a SyntaxError that says why) and runs over its own FROM / FROM NAMED dataset, or
@@ -45,7 +59,10 @@ def run_query(store: ox.Store, text: str, fmt: str, default_graphs=(), named_gra
         dataset = dataset_options(checked, default_graphs, named_graphs)
     except QueryRefused as exc:  # `dorsum query` words a SyntaxError as the query's fault, and exits 1
         raise SyntaxError(f"query refused: {exc}") from None
-    result = store.query(checked.text, **dataset)
+    try:
+        result = store.query(checked.text, **dataset)
+    except SyntaxError as exc:
+        raise SyntaxError(user_position(str(exc), SPARQL_PREFIXES.count("\n"))) from None
     if isinstance(result, ox.QueryBoolean):
         return ("true" if bool(result) else "false") + "\n"
     if isinstance(result, ox.QueryTriples):

@@ -7,6 +7,8 @@ JSON view of that graph.
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -22,6 +24,8 @@ from .provenance import new_result_graph, provenance_triples, result_node_triple
 from .results import ResultView, TripleIndex
 from .terms import ox_triples, rdflib_triples
 from .validate import CaseValidator
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -122,6 +126,9 @@ class Classifier:
         self.engine = Engine(self.kb)
         self.view = ResultView(self.kb, self.ctx)
         self._kb_terms: frozenset | None = None
+        log.info("knowledge base %s (version %s, sha256 %s): %d queries; batches %s", self.kb.paths.root,
+                 self.kb.version, self.kb.sha256[:12], len(self.engine.queries),
+                 "run one case at a time" if self.engine.not_batchable else "run together")
 
     def validate(self, ci: CaseInput) -> list[dict]:
         return self.validate_many([ci], threads=1)[0] if ci.errors else self.validator.validate(ci)

@@ -51,6 +51,13 @@ class StoreUnusable(StoreError):
     exit_code = 2
 
 
+class StoreBusy(StoreError):
+    """The store is locked by another process (a `dorsum load` or `dorsum serve`): nothing is wrong
+    with it, so commands exit with their own code (errors.EXIT_BUSY) and a script can retry."""
+
+    exit_code = 3
+
+
 STORE_FILES = "CURRENT, MANIFEST-* and OPTIONS-* files"  # what an Oxigraph (RocksDB) store directory has
 ADVICE = "it was left as it is: restore a backup, or load the cases again into a new directory"
 # files only RocksDB writes: a directory with one of them but not a whole store is a damaged store
@@ -135,7 +142,7 @@ def open_store(path: str | Path, read_only: bool = False, create: bool = False) 
     except (OSError, RuntimeError) as exc:
         text = _one_line(exc)
         if "lock" in text.lower():
-            raise StoreError(f"the store at {path} is locked: another dorsum process (load or serve) is using it. "
+            raise StoreBusy(f"the store at {path} is locked: another dorsum process (load or serve) is using it. "
                              "Wait for it to finish or stop it, then retry.") from exc
         if "read-only" in text.lower() or "permission" in text.lower():
             raise StoreError(f"cannot write the store at {path}: {text}. Check the directory's permissions "

@@ -50,3 +50,22 @@ def test_turtle_on_standard_input_and_manifest_refused():
     assert json.loads(res.stdout)["case"] == "t9", res.stderr
     res = dorsum("classify", "--manifest", "m.json", "-", stdin=b"{}")
     assert res.returncode == 2 and b"standard input" in res.stderr
+
+
+def test_verbosity_and_quiet_library_logs():
+    case = str(EXAMPLES / "lipoma-reassured.json")
+    assert b"knowledge base" not in dorsum("classify", case).stderr  # nothing but results by default
+    assert b"INFO reasoner.classify: knowledge base" in dorsum("-v", "classify", case).stderr
+    assert dorsum("-q", "classify", case).stderr == b""
+
+
+def test_query_text_and_syntax_error_positions_in_the_users_own_text(tmp_path):
+    store = tmp_path / "store"
+    assert dorsum("load", str(EXAMPLES), "--store", str(store)).returncode == 0
+    res = dorsum("query", "--query", "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?c a dorsum:Case } }",
+                 "--store", str(store), "--format", "csv")
+    assert res.returncode == 0 and res.stdout.split() == [b"n", b"4"], res.stderr
+    res = dorsum("query", "--query", "SELECT * WHERE {\n ?s ?p ?o \n FILTER(}", "--store", str(store))
+    assert res.returncode == 1 and b"error at 3:" in res.stderr, res.stderr  # line 3 of what the user wrote
+    res = dorsum("query", "--query", "ASK {}", "--name", "cases-by-urgency", "--store", str(store))
+    assert res.returncode == 2

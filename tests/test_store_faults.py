@@ -37,7 +37,7 @@ def test_second_writer_gets_store_is_locked(small, tmp_path):
     holder = open_store(store)  # e.g. a running `dorsum serve`
     try:
         res = load(small, store)
-        assert res.exit_code == 1
+        assert res.exit_code == 3  # errors.EXIT_BUSY: a script can tell "retry later" from a failure
         assert "is locked" in res.output and "another dorsum process" in res.output
     finally:
         del holder

@@ -5,6 +5,12 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..errors import EXIT_CODES_HELP
+
+ENVIRONMENT_HELP = ("Environment: DORSUM_KB (knowledge-base directory, as --kb), DORSUM_CACHE_DIR (where the "
+                    "closed ontology and query analyses are cached; default $XDG_CACHE_HOME/dorsum or "
+                    "~/.cache/dorsum), DORSUM_NO_CACHE=1 (no cache). Shell completion: "
+                    "eval \"$(_DORSUM_COMPLETE=bash_source dorsum)\" (zsh_source, fish_source for those shells).")
 
 
 def _versions() -> str:
@@ -19,13 +25,17 @@ def _versions() -> str:
     return f"dorsum {__version__} (" + ", ".join(parts) + ")"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP + " " + ENVIRONMENT_HELP)
 @click.version_option(__version__, message=_versions())
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="More log output on standard error (-vv: everything, libraries too).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on standard error.")
+def main(verbose: int, quiet: bool) -> None:
     """dorsum: what to do about a lump on the back, from guideline statements to conclusions
     with provenance. Clinical decision support for professionals."""
     from ..gc_policy import for_dorsum
+    from .verbosity import configure
 
+    configure(verbose, quiet)
     for_dorsum()
 
 

@@ -15,6 +15,7 @@ from .options import kb_option
 @main.command("query")
 @click.argument("query_file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", help="A saved query of queries/analytics/ (file name without .rq).")
+@click.option("--query", "query_text", metavar="TEXT", help="The query itself, instead of a FILE or --name.")
 @click.option("--store", "store_path", required=False, type=click.Path(file_okay=False),
               help="Store directory made by `dorsum load`.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]), default="table", show_default=True)
@@ -28,7 +29,7 @@ from .options import kb_option
               help="Make this graph a named graph (repeatable), as the protocol's named-graph-uri.")
 # the default is query_limits.TIMEOUT, kept literal so that no command pays for importing it (tested equal)
 @kb_option
-def query_cmd(query_file, name, store_path, fmt, list_queries, timeout, default_graphs, named_graphs, kb_root):
+def query_cmd(query_file, name, query_text, store_path, fmt, list_queries, timeout, default_graphs, named_graphs, kb_root):
     """Run a SPARQL query over the store (the default graph is the union of all graphs, unless the
     query's FROM / FROM NAMED or --default-graph-uri / --named-graph-uri say otherwise). The store
     is opened read-only, never created or repaired; the query runs in a child process with the
@@ -44,11 +45,14 @@ def query_cmd(query_file, name, store_path, fmt, list_queries, timeout, default_
         for q in list_saved(paths):
             click.echo(f"{q.stem:32} {q.title}")
         return
-    if bool(query_file) == bool(name):
-        raise click.UsageError("give either a query FILE or --name NAME (see --list)")
+    if sum(map(bool, (query_file, name, query_text))) != 1:
+        raise click.UsageError("give one of a query FILE, --query TEXT or --name NAME (see --list)")
     if not store_path:
         raise click.UsageError("--store is required")
-    text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
+    if query_text:
+        text = query_text
+    else:
+        text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
     try:
         sys.stdout.write(run_limited(store_path, text, fmt, timeout,
                                      default_graphs=default_graphs, named_graphs=named_graphs))
