@@ -161,7 +161,10 @@ def write(manifest_path: Path, run: RunRecord, kb) -> dict:
         "output": run.output,
         "cases": run.cases,
     }
-    manifest_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    # a file name that is not UTF-8 reaches Python with lone surrogates (surrogateescape): written as
+    # JSON escapes, they read back as the same name, so verify finds the file
+    from .intake import printable
+    manifest_path.write_text(printable(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
     return doc
 
 

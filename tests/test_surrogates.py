@@ -144,3 +144,17 @@ def test_post_classify_answers_422_naming_the_string(client):
     # and the next request is served as ever
     ok = client.post("/classify", content=json.dumps(case("after")).encode(), headers={"Content-Type": "application/json"})
     assert ok.status_code == 200 and ok.json()["case"] == "after"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names as bytes")
+def test_a_run_manifest_names_a_file_that_is_not_utf8_and_verify_finds_it(tmp_path):
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / os.fsdecode(b"caf\xe9.json")).write_text(json.dumps(case("cafe")))
+    out, run = tmp_path / "out.jsonl", tmp_path / "run.json"
+    res = CliRunner().invoke(main, ["classify", str(cases), "-o", str(out), "--manifest", str(run)])
+    assert res.exit_code == 0, res.output
+    run.read_bytes().decode("utf-8")  # strict: valid UTF-8
+    assert "cases/caf\\udce9.json" in run.read_text()
+    res = CliRunner().invoke(main, ["verify", str(run)])
+    assert res.exit_code == 0 and "REPRODUCED" in res.output, res.output
