@@ -14,12 +14,15 @@ a network namespace of its own, with no network at all (no_network).
 Admission (WorkerPool.run), so that cheap queries keep flowing while expensive ones run:
 - a query waits for a free worker at most `queue_wait` seconds, first come first served, then is
   answered 503 with Retry-After (never waits the whole query time limit in line);
-- a query that has run longer than `long_after` seconds is *long*. At most workers-1 long queries
-  run at once (1 when there is one worker): a query that turns long while workers-1 others are
-  long is stopped (503, Retry-After) and its worker replaced. So one worker is always free or
-  running a query younger than `long_after`, and a cheap query waits at most about `long_after`
-  plus the queries ahead of it, however many expensive ones arrive. The time a worker spends
-  starting up is not counted in the query's time.
+- a query that has run longer than `long_after` seconds is *long*. While queries wait in line, at
+  most workers-1 long queries run (1 when there is one worker): a query that turns long while
+  workers-1 others are long and a query waits is stopped (503, Retry-After) and its worker
+  replaced. When nobody waits it goes on as an extra long query, and is stopped the moment a
+  query joins the line (the youngest extra one first); when a counted long query ends, the oldest
+  extra one takes its place and is no longer stopped. So a waiting query always has a worker that
+  is free, or running a query younger than `long_after`: a cheap query waits at most about
+  `long_after` (plus a worker's start, about 0.5 s, and the queries ahead of it), however many
+  expensive ones arrive. The time a worker spends starting up is not counted in a query's time.
 No query is classified by its text: only by how long it has actually run.
 """
 
@@ -161,6 +164,8 @@ class Worker:
         self.proc.start()
         child.close()
         self.ready = False
+        self.role: str | None = None  # "long" (counted in max_long) or "spare" (stopped when a query waits)
+        self.preempted = False
 
     def wait_ready(self, limit: float) -> bool:
         """Wait (at most `limit` seconds) until the process has started and said so."""
@@ -185,8 +190,8 @@ class _Ticket:
 
 class WorkerPool:
     """A fixed number of query processes. Callers (threads) wait in line, first come first served, at
-    most `queue_wait` seconds; at most `max_long` queries (workers-1, at least 1) may run longer
-    than `long_after` seconds at once (see the module docstring)."""
+    most `queue_wait` seconds; while any wait, at most `max_long` queries (workers-1, at least 1) run
+    longer than `long_after` seconds (see the module docstring)."""
 
     def __init__(self, size: int = 2, memory_limit: int | None = 2 * 1024 ** 3, queue_wait: float = 10.0,
                  long_after: float = 5.0):
@@ -198,6 +203,7 @@ class WorkerPool:
         self._idle: list[Worker] = [Worker(self.ctx, memory_limit) for _ in range(size)]
         self._line: deque[_Ticket] = deque()
         self._long = 0
+        self._spare: list[Worker] = []  # long queries beyond max_long, run while nobody waits
         self._lock = threading.Lock()
 
     def _acquire(self, wait: float) -> Worker | None:
@@ -206,6 +212,10 @@ class WorkerPool:
                 return self._idle.pop()
             ticket = _Ticket()
             self._line.append(ticket)
+            if self._spare:  # every worker is busy with a long query: stop the youngest extra one
+                youngest = self._spare.pop()
+                youngest.role, youngest.preempted = None, True
+                youngest.proc.kill()  # its caller sees the pipe close, answers 503 and replaces it
         ticket.event.wait(wait)
         with self._lock:
             if ticket.worker is None:  # not served in time: leave the line
@@ -225,11 +235,6 @@ class WorkerPool:
         worker.kill()
         self._release(Worker(self.ctx, self.memory_limit))
 
-    def _answer(self, worker: Worker) -> Answer:
-        answer = worker.conn.recv()
-        self._release(worker)
-        return answer
-
     def run(self, request: dict, timeout: float, wait: float | None = None) -> Answer:
         wait = self.queue_wait if wait is None else wait
         worker = self._acquire(wait)
@@ -237,34 +242,60 @@ class WorkerPool:
             return _error(503, f"all {self.size} query workers are busy (waited {wait:g} s for one); retry shortly",
                           retry_after=1)
         try:
-            if not worker.wait_ready(max(timeout, 60.0)):
-                raise EOFError("the worker did not start")
-            worker.conn.send(dict(request, timeout=timeout))
-            first = min(self.long_after, timeout)
-            if worker.conn.poll(first):
-                return self._answer(worker)
-            if first < timeout:  # the query is long from now on
-                with self._lock:
-                    admitted = self._long < self.max_long
-                    self._long += admitted
-                if not admitted:
-                    self._replace(worker)
-                    return _error(503, f"the query was stopped after {self.long_after:g} s: the server already runs "
-                                  f"{self.max_long} long {'query' if self.max_long == 1 else 'queries'} (it keeps a "
-                                  "worker for short ones); retry later, or run it with `dorsum query`",
-                                  retry_after=min(timeout, 30))
-                try:
-                    if worker.conn.poll(timeout - first):
-                        return self._answer(worker)
-                finally:
-                    with self._lock:
-                        self._long -= 1
-            self._replace(worker)
-            return _error(503, f"the query exceeded the {timeout:g} s time limit and was stopped")
+            answer, healthy = self._query(worker, request, timeout)
         except (EOFError, OSError, BrokenPipeError):
+            healthy = False
+            if worker.preempted:
+                answer = _error(503, f"the query was stopped after running longer than {self.long_after:g} s, to free "
+                                f"a worker for a waiting query (while queries wait, at most {self.max_long} long "
+                                f"{'query runs' if self.max_long == 1 else 'queries run'}); retry later, or run it "
+                                "with `dorsum query`", retry_after=min(timeout, 30))
+            else:
+                answer = _error(503, "the query stopped its worker (most likely it exceeded the memory limit); "
+                                "the server goes on")
+        self._end_long(worker)
+        if healthy and not worker.preempted:
+            self._release(worker)
+        else:
             self._replace(worker)
-            return _error(503, "the query stopped its worker (most likely it exceeded the memory limit); "
-                          "the server goes on")
+        return answer
+
+    def _query(self, worker: Worker, request: dict, timeout: float) -> tuple[Answer, bool]:
+        """Run one query on `worker`: its answer, and whether the worker can serve again."""
+        timed_out = _error(503, f"the query exceeded the {timeout:g} s time limit and was stopped")
+        if not worker.wait_ready(max(timeout, 60.0)):  # start-up time is not the query's
+            raise EOFError("the worker did not start")
+        worker.conn.send(dict(request, timeout=timeout))
+        first = min(self.long_after, timeout)
+        if worker.conn.poll(first):
+            return worker.conn.recv(), True
+        if first >= timeout:
+            return timed_out, False
+        with self._lock:  # the query is long from now on
+            if self._long < self.max_long:
+                worker.role, self._long = "long", self._long + 1
+            elif not self._line:  # nobody waits: it may go on, until somebody does (_acquire stops it)
+                worker.role = "spare"
+                self._spare.append(worker)
+            else:
+                return _error(503, f"the query was stopped after {self.long_after:g} s: the server already runs "
+                              f"{self.max_long} long {'query' if self.max_long == 1 else 'queries'} and other "
+                              "queries are waiting (it keeps a worker for short ones); retry later, or run it with "
+                              "`dorsum query`", retry_after=min(timeout, 30)), False
+        if worker.conn.poll(timeout - first):
+            return worker.conn.recv(), True
+        return timed_out, False
+
+    def _end_long(self, worker: Worker) -> None:
+        with self._lock:
+            if worker.role == "long":
+                self._long -= 1
+                if self._spare:  # the oldest extra long query takes the freed place: nobody stops it now
+                    promoted = self._spare.pop(0)
+                    promoted.role, self._long = "long", self._long + 1
+            elif worker.role == "spare":
+                self._spare.remove(worker)
+            worker.role = None
 
     def close(self) -> None:
         with self._lock:

@@ -22,8 +22,8 @@
   response (408 and close, else a stalled client holds its connection forever); past
   --max-connections open connections a new one is answered 503 and closed at once; a query waits
   at most --queue-wait seconds in line for a worker (first come first served; 503 with Retry-After
-  after that), and at most workers-1 queries may run longer than --long-query seconds at once, so
-  one worker always serves short queries. GET /health never waits for a worker.
+  after that), and while queries wait at most workers-1 queries run longer than --long-query
+  seconds, so one worker always serves short queries. GET /health never waits for a worker.
 The server holds the store's write lock; a `dorsum load` on the same store meanwhile is refused.
 """
 

@@ -29,8 +29,9 @@ from .options import kb_option
 @click.option("--queue-wait", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds a query waits in line for a free worker before 503 (with Retry-After).")
 @click.option("--long-query", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="A query running longer than this many seconds is long: at most workers-1 long queries run "
-                   "at once (a further one is stopped, 503), so one worker always serves short queries.")
+              help="A query running longer than this many seconds is long: while queries wait for a worker, at "
+                   "most workers-1 long queries run (a further one is stopped, 503), so one worker always serves "
+                   "short queries.")
 @kb_option
 def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, allow_store, allowed_hosts,
               header_timeout, max_connections, queue_wait, long_query, kb_root):
