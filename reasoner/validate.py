@@ -127,11 +127,23 @@ class CaseValidator:
         CompiledShapes.validate."""
         if self.engine == "pyshacl":
             return [self._validate_pyshacl(ci) for ci in inputs]
+        out = []
+        for ci, res in zip(inputs, self.results_many(inputs, prepared, threads, timings)):
+            if res is None or all(r.severity in (SH.Warning, SH.Info) for r in res):
+                out.append([])  # no graph, or conforms (warnings alone do not make a case invalid)
+                continue
+            out.append(self._errors(ci, [(r.focus, r.result_path, r.path_head, r.value, r.message) for r in res]))
+        return out
+
+    def results_many(self, inputs: list[CaseInput], prepared: list | None = None,
+                     threads: int = 2, timings: dict | None = None) -> list[list | None]:
+        """The compiled validator's SHACL results of each case (shacl_compile.Result: focus node,
+        path, value, messages, severity, source shape, component), None for a case without a graph."""
         if prepared is None:
             prepared = [None if ci.graph is None else (list(ci.graph), None) for ci in inputs]
         todo = [p for ci, p in zip(inputs, prepared) if ci.graph is not None]
         if not todo:
-            return [[] for _ in inputs]
+            return [None for _ in inputs]
         additions = self.kb_additions
         extra = []
         for triples, _ in todo:
@@ -139,17 +151,70 @@ class CaseValidator:
             extra.append([t for o in sorted(objs) for t in additions.get(o, ())])
         converted = None if any(c is None for _, c in todo) else [c for _, c in todo]
         results = iter(self.compiled.validate([t for t, _ in todo], extra, converted, threads, timings))
-        out = []
-        for ci in inputs:
-            if ci.graph is None:
-                out.append([])
+        return [None if ci.graph is None else list(next(results)) for ci in inputs]
+
+    def report_graph(self, ci: CaseInput, errors: list[dict], results: list | None) -> Graph:
+        """A standard sh:ValidationReport for one case (as pySHACL's command line writes), named
+        <case>/validation-report: each SHACL result with its focus node, path, value, severity,
+        source shape, component and message, plus dorsum:jsonPath where the input form names it.
+        Errors found before the shapes ran (unreadable input, unknown keys) are results of the
+        component dorsum:IntakeConstraintComponent, focused on the case."""
+        from rdflib import BNode, Literal
+        from rdflib.namespace import XSD
+
+        from .namespaces import DORSUM
+
+        g = Graph()
+        g.bind("sh", SH)
+        g.bind("dorsum", DORSUM)
+        focus_case = URIRef(ci.iri) if ci.iri else Literal(ci.source)
+        report = URIRef(f"{ci.iri}/validation-report") if ci.iri else BNode()
+        g.add((report, RDF.type, SH.ValidationReport))
+        g.add((report, SH.conforms, Literal(not errors, datatype=XSD.boolean)))
+        for e in ci.errors:
+            r = BNode()
+            g.add((report, SH.result, r))
+            g.add((r, RDF.type, SH.ValidationResult))
+            g.add((r, SH.focusNode, focus_case))
+            g.add((r, SH.resultSeverity, SH.Violation))
+            g.add((r, SH.sourceConstraintComponent, DORSUM.IntakeConstraintComponent))
+            g.add((r, SH.resultMessage, Literal(e["message"])))
+            if e.get("value") is not None:
+                g.add((r, SH.value, Literal(str(e["value"]))))
+            if e.get("path"):
+                g.add((r, DORSUM.jsonPath, Literal(e["path"])))
+        if not results or ci.graph is None:
+            return g
+        reported = {(e["path"], e["message"]) for e in errors}  # what the case's errors kept of the results
+        shapes = self.kb.case_shapes
+        case = URIRef(ci.iri)
+        for res in results:
+            base = self.node_path(ci.graph, res.focus, case)
+            key = None if res.result_path is None else self.key_of.get(str(res.path_head), str(res.path_head))
+            path = ".".join(x for x in (base, key) if x)
+            if res.severity == SH.Violation and (path, res.message or NO_MESSAGE) not in reported:
                 continue
-            res = next(results)
-            if all(r.severity in (SH.Warning, SH.Info) for r in res):
-                out.append([])  # conforms (warnings alone do not make a case invalid)
-                continue
-            out.append(self._errors(ci, [(r.focus, r.result_path, r.path_head, r.value, r.message) for r in res]))
-        return out
+            r = BNode()
+            g.add((report, SH.result, r))
+            g.add((r, RDF.type, SH.ValidationResult))
+            g.add((r, SH.focusNode, res.focus))
+            g.add((r, SH.resultSeverity, res.severity))
+            g.add((r, SH.sourceConstraintComponent, res.component))
+            if res.source_shape is not None:
+                g.add((r, SH.sourceShape, res.source_shape))
+                if isinstance(res.source_shape, BNode):
+                    g += _reachable(shapes, res.source_shape, shallow=True)
+            if res.result_path is not None:
+                g.add((r, SH.resultPath, res.result_path))
+                if isinstance(res.result_path, BNode):
+                    g += _reachable(shapes, res.result_path)
+            if res.value is not None:
+                g.add((r, SH.value, res.value))
+            for m in res.messages:
+                g.add((r, SH.resultMessage, Literal(m)))
+            if path:
+                g.add((r, DORSUM.jsonPath, Literal(path)))
+        return g
 
     def _errors(self, ci: CaseInput, results) -> list[dict]:
         """(focus, result path, its head IRI, value, message) per result -> sorted, deduplicated errors."""
@@ -193,3 +258,24 @@ class CaseValidator:
             head = rpath if isinstance(rpath, URIRef) or rpath is None else results.value(rpath, RDF.first)
             rows.append((focus, rpath, head, results.value(res, SH.value), msgs[0] if msgs else None))
         return self._errors(ci, rows)
+
+
+def _reachable(g: Graph, node, shallow: bool = False) -> Graph:
+    """The triples about a blank node of the shapes graph and the blank nodes under it (a path's
+    RDF list, an anonymous shape's sh:path), so the report can be read without the shapes."""
+    from rdflib import BNode
+
+    out, todo, seen = Graph(), [node], set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for p, o in g.predicate_objects(n):
+            if shallow and p not in (SH.path,):
+                continue
+            out.add((n, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+        shallow = False
+    return out

@@ -69,3 +69,45 @@ def test_query_text_and_syntax_error_positions_in_the_users_own_text(tmp_path):
     assert res.returncode == 1 and b"error at 3:" in res.stderr, res.stderr  # line 3 of what the user wrote
     res = dorsum("query", "--query", "ASK {}", "--name", "cases-by-urgency", "--store", str(store))
     assert res.returncode == 2
+
+
+def test_validate_formats_json_lines_and_a_standard_shacl_report():
+    from rdflib import Graph
+    from rdflib.namespace import RDF
+
+    from reasoner.namespaces import SH
+
+    inputs = [str(ROOT / "tests" / "invalid-cases" / "unknown-depth-and-misplaced-key.json"),
+              str(EXAMPLES / "lipoma-reassured.json")]
+    res = dorsum("validate", "--format", "json", *inputs)
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.returncode == 1 and [r["conforms"] for r in rows] == [False, True]
+    assert {e["path"] for e in rows[0]["errors"]} == {"lump.depth", "patient.size_cm"}
+    res = dorsum("validate", "--format", "turtle", *inputs)
+    assert res.returncode == 1
+    g = Graph().parse(data=res.stdout.decode(), format="turtle")
+    reports = {str(r): r for r in g.subjects(RDF.type, SH.ValidationReport)}
+    assert set(reports) == {"https://w3id.org/dorsum/case/unknown-depth-and-misplaced-key/validation-report",
+                            "https://w3id.org/dorsum/case/lipoma-reassured/validation-report"}
+    bad = reports["https://w3id.org/dorsum/case/unknown-depth-and-misplaced-key/validation-report"]
+    assert g.value(bad, SH.conforms).toPython() is False
+    results = list(g.objects(bad, SH.result))
+    assert len(results) == 2
+    for r in results:  # what SHACL requires of every result
+        assert g.value(r, SH.focusNode) is not None and g.value(r, SH.resultSeverity) == SH.Violation
+        assert g.value(r, SH.sourceConstraintComponent) is not None
+    assert {str(g.value(r, SH.sourceConstraintComponent)) for r in results} == {
+        str(SH.ClassConstraintComponent), str(SH.ClosedConstraintComponent)}
+
+
+def test_check_formats_one_row_per_problem(kb_copy):
+    f = kb_copy / "ontology" / "diagnoses.ttl"
+    f.write_text(f.read_text().replace('rdfs:label "dermatofibroma"@en ;', "", 1))
+    res = dorsum("check", "--no-reasoner", "--kb", str(kb_copy), "--format", "tsv")
+    rows = [line.split("\t") for line in res.stdout.decode().splitlines()]
+    assert res.returncode == 1 and rows[0] == ["severity", "section", "node", "message"]
+    assert all(len(r) == 4 for r in rows)
+    assert any(r[:3] == ["ERROR", "shapes", "dorsum:dx-dermatofibroma"] and r[3].startswith("concept has no rdfs:label")
+               for r in rows), rows
+    doc = json.loads(dorsum("check", "--no-reasoner", "--kb", str(kb_copy), "--format", "json").stdout)
+    assert doc["ok"] is False and any(p["node"] == "dorsum:dx-dermatofibroma" for p in doc["problems"])

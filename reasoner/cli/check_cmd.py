@@ -15,12 +15,36 @@ from .options import kb_option
 @click.option("--no-reasoner", is_flag=True, help="Skip HermiT (no Java needed).")
 @click.option("--fail-on", type=click.Choice(["ERROR", "WARN"]), default="ERROR", show_default=True,
               help="Lowest severity that makes the check fail.")
-def check(kb_root, no_reasoner, fail_on):
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "tsv"]), default="text", show_default=True,
+              help="text: a summary and a line per problem; json: one object (knowledge base, problems, ok); "
+                   "tsv: a header and one row per problem (severity, section, node, message), like ROBOT report.")
+def check(kb_root, no_reasoner, fail_on, fmt):
     """Check the knowledge base and print a short report; exit 1 on a problem."""
     from ..check import run_check
 
     report = run_check(kb_root, reasoner=not no_reasoner)
     out = click.echo
+    failing = {"ERROR"} if fail_on == "ERROR" else {"ERROR", "WARN"}
+    order = {"ERROR": 0, "WARN": 1, "INFO": 2}
+    problems = sorted(report.problems, key=lambda p: order[p.severity])  # stable: each severity in found order
+    failed = any(p.severity in failing for p in problems)
+    if fmt == "tsv":
+        def cell(text: str) -> str:  # one row per problem: no tab or line break inside a cell
+            return " ".join(str(text).replace("\t", " ").split())
+        out("severity\tsection\tnode\tmessage")
+        for p in problems:
+            out("\t".join(cell(x) for x in (p.severity, p.section, p.node, p.message)))
+        sys.exit(1 if failed else 0)
+    if fmt == "json":
+        import json
+        kb = report.kb
+        doc = {"knowledge_base": None if kb is None else {"root": str(kb.paths.root), "version": kb.version,
+                                                         "sha256": kb.sha256, "counts": kb.counts()},
+               "hermit": report.hermit, "fail_on": fail_on, "ok": not failed,
+               "problems": [{"severity": p.severity, "section": p.section, "node": p.node, "message": p.message}
+                            for p in problems]}
+        out(json.dumps(doc, indent=2, ensure_ascii=False))
+        sys.exit(1 if failed else 0)
     if report.kb is not None:
         kb = report.kb
         c = kb.counts()
@@ -30,7 +54,6 @@ def check(kb_root, no_reasoner, fail_on):
         out(f"  counts   {c['classes']} classes, {c['statements']} statements, {c['references']} references, "
             f"{c['rules']} rules, {c['checks']} QA checks, {c['triples']} triples")
         out(f"  HermiT   {report.hermit}")
-    failing = {"ERROR"} if fail_on == "ERROR" else {"ERROR", "WARN"}
     by_sev = {s: [p for p in report.problems if p.severity == s] for s in ("ERROR", "WARN", "INFO")}
     for sev in ("ERROR", "WARN", "INFO"):
         for p in by_sev[sev]:

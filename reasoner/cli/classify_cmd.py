@@ -36,24 +36,40 @@ def output(path):
 
 @main.command("validate")
 @INPUTS
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True,
+              help="text: a line per problem; json: a JSON object per case (JSON Lines: case, conforms, errors); "
+                   "turtle: a standard sh:ValidationReport per case, as pySHACL writes.")
 @stdin_format_option
 @kb_option
-def validate_cmd(inputs, stdin_format, kb_root):
+def validate_cmd(inputs, fmt, stdin_format, kb_root):
     """Validate cases only (SHACL case shapes); print each problem; exit 1 if any case is invalid."""
     from ..classify import Classifier
+    from ..results import dumps
 
     clf = Classifier(kb_root=kb_root)
     n = bad = 0
+    report = None
+    if fmt == "turtle":
+        from rdflib import Graph
+        report = Graph()
     for ci in clf.inputs(inputs, stdin_format):
         n += 1
         errors = clf.validate(ci)
-        if errors:
-            bad += 1
+        bad += bool(errors)
+        if fmt == "json":
+            click.echo(dumps({"case": ci.case_id, "conforms": not errors, "errors": errors}, pretty=False))
+        elif fmt == "turtle":
+            results = clf.validator.results_many([ci])[0] if ci.graph is not None else None
+            report += clf.validator.report_graph(ci, errors, results)
+        elif errors:
             for e in errors:
                 value = "" if e["value"] is None else f" = {e['value']}"
                 click.echo(f"{ci.case_id}: {e['path'] or '(case)'}{value}: {e['message']}")
         else:
             click.echo(f"{ci.case_id}: valid")
+    if report is not None:
+        from ..serialize import graph_text
+        click.echo(graph_text(report, "turtle"), nl=False)
     click.echo(f"{n} case(s), {n - bad} valid, {bad} invalid", err=True)
     sys.exit(1 if bad else 0)
 
