@@ -46,6 +46,16 @@ def test_classify_manifest_records_versions_files_inputs_and_output(tmp_path, kb
     res = invoke("verify", run)
     assert res.exit_code == 0, res.output
     assert "REPRODUCED: output byte-identical" in res.output
+    assert "warning" not in res.output
+    # every installed distribution is recorded; another library version is a warning, not a failure
+    assert "pyoxigraph" in doc["environment"]["packages"] and "hypothesis" in doc["environment"]["packages"]
+    doc["environment"]["packages"]["rdflib"] = "0.0.1"
+    doc["environment"]["packages"]["no-such-package"] = "1.0"
+    run.write_text(json.dumps(doc))
+    res = invoke("verify", run)
+    assert res.exit_code == 0, res.output
+    assert "warning: environment differs: rdflib " in res.output and "recorded 0.0.1" in res.output
+    assert "no-such-package not installed, recorded 1.0" in res.output
 
 
 def test_verify_detects_a_one_byte_change_in_a_rule_file(tmp_path, kb_copy):

@@ -67,9 +67,11 @@ def verify_cmd(manifest, kb_root):
     env = environment()
     if doc.get("dorsum_version") != __version__:
         notes.append(f"dorsum version {__version__}, recorded {doc.get('dorsum_version')}")
-    for lib, v in doc.get("environment", {}).get("packages", {}).items():
-        if env["packages"].get(lib) != v:
-            notes.append(f"{lib} {env['packages'].get(lib)}, recorded {v}")
+    recorded = doc.get("environment", {}).get("packages", {})
+    for lib in sorted(set(recorded) | set(env["packages"]) if recorded else ()):
+        now, then = env["packages"].get(lib), recorded.get(lib)
+        if now != then:  # another library can change a result: say so, but the hashes decide
+            notes.append(f"{lib} {now or 'not installed'}, recorded {then or 'not installed'}")
     if doc.get("environment", {}).get("python") != env["python"]:
         notes.append(f"Python {env['python']}, recorded {doc['environment'].get('python')}")
 
@@ -100,7 +102,7 @@ def verify_cmd(manifest, kb_root):
     click.echo(f"run of {doc['created']}: dorsum {doc['command']}, knowledge base {doc['knowledge_base']['version']} "
                f"sha256 {doc['knowledge_base']['sha256'][:12]}, {len(doc.get('cases', {}))} case(s)")
     for n in notes:
-        click.echo(f"  note: {n}")
+        click.echo(f"  warning: environment differs: {n}")
     for p in problems:
         click.echo(f"  DIFFERS: {p}")
     if problems:
