@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 LOCK    = requirements.lock
 
-.PHONY: help install java demo test check docs bench clean lock
+.PHONY: help install java demo test check docs bench clean lock release
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,10 @@ docs: install    ## generate the ontology reference, rule catalogue and pathway 
 	  (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || \
 	  echo "WARNING: could not install Graphviz; build/docs gets pathway.dot but no pathway.svg"; }
 	$(BIN)/dorsum docs --out build/docs
+
+release: check   ## cut a release: make release VERSION=x.y.z (after make check): versions, CHANGELOG.md with the behaviour diff, commit, tag
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
+	$(BIN)/python -m reasoner.release $(VERSION)
 
 lock:            ## regenerate requirements.lock (hash-pinned, every Python >= 3.11) from pyproject.toml; keeps pins that still fit
 	$(PYTHON) -m venv $(VENV)-lock
