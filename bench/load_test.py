@@ -124,7 +124,16 @@ def half_open(base: str, n: int, hold: float) -> None:
             health.append((cp, code, time.perf_counter() - t))
             print(f"  at {cp:4.0f} s: {opened - len(closed_at):5} still open; a fresh GET /health: {code} "
                   f"in {(time.perf_counter() - t) * 1000:.0f} ms")
-        if not checkpoints or len(closed_at) == opened:
+        if not checkpoints:
+            break
+        if len(closed_at) == opened:
+            t = time.perf_counter()
+            try:
+                code = httpx.get(base + "/health", timeout=5).status_code
+            except httpx.HTTPError as exc:
+                code = type(exc).__name__
+            print(f"  all closed by {time.perf_counter() - start:.1f} s; a fresh GET /health: {code} "
+                  f"in {(time.perf_counter() - t) * 1000:.0f} ms")
             break
         for key, _ in sel.select(timeout=0.2):
             try:
