@@ -16,7 +16,9 @@
   bound to loopback, plus any --allowed-host): a DNS-rebinding page is answered 421. A POST
   /classify whose Origin is not the server's own, or marked cross-site, is refused (403), and its
   CORS preflight never succeeds, so a web page cannot write to the store.
-- GET /health reports the store and knowledge base. CORS headers let browser tools query it.
+- GET /health reports the store and knowledge base.
+- No CORS headers unless started with --cors-origin: the store holds clinical cases, and any web
+  page the user opens could otherwise read them from a browser on the same machine.
 - Under load (GuardedH11Protocol, and query_workers.WorkerPool): a request's line and headers (and
   its body) must arrive within --header-timeout seconds of the connection opening or of the previous
   response (408 and close, else a stalled client holds its connection forever); past
@@ -60,12 +62,13 @@ class Settings:
                  max_body: int = 1_000_000, kb_root: str | None = None, memory_limit: int | None = 2 * 1024 ** 3,
                  host: str = "127.0.0.1", port: int = 7878, allow_store: bool = False,
                  allowed_hosts: tuple[str, ...] = (), header_timeout: float = 10.0, max_connections: int = 200,
-                 queue_wait: float = 10.0, long_query: float = 5.0):
+                 queue_wait: float = 10.0, long_query: float = 5.0, cors_origins: tuple[str, ...] = ()):
         self.store, self.timeout, self.max_results, self.workers = store, timeout, max_results, workers
         self.max_body, self.kb_root, self.memory_limit = max_body, kb_root, memory_limit
         self.host, self.port, self.allow_store, self.allowed_hosts = host, port, allow_store, tuple(allowed_hosts)
         self.header_timeout, self.max_connections = header_timeout, max_connections
         self.queue_wait, self.long_query = queue_wait, long_query
+        self.cors_origins = tuple(cors_origins)  # origins whose pages may read answers (CORS); none by default
 
     def host_names(self) -> set[str]:
         """The names a request's Host may give (without the port): the bound address, the loopback
@@ -195,8 +198,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="dorsum", version=__version__, lifespan=lifespan,
                   description="Read-only SPARQL 1.1 endpoint over classified lump-on-the-back cases, and case "
                               f"classification. {DISCLAIMER}")
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-                       allow_headers=["*"], expose_headers=["Content-Type"])
+    if settings.cors_origins:  # opt-in: without it a page of another origin cannot read the store's cases
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"], expose_headers=["Content-Type"])
     app.add_middleware(RequestGuard, settings=settings)  # added last: runs first, before CORS
 
     async def read_body(request: Request) -> bytes | Response:

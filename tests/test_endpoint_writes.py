@@ -110,11 +110,6 @@ def test_classify_refuses_a_simple_cross_origin_write_and_the_store_is_unchanged
     pre = client.options("/classify", headers={"Origin": "http://evil.com", "Access-Control-Request-Method": "POST",
                                                "Access-Control-Request-Headers": "content-type"})
     assert pre.status_code >= 400 and "access-control-allow-origin" not in pre.headers
-    pre = client.options("/sparql", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
-    assert pre.status_code == 200
-    r = client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://localhost:3000",
-                                                                  "Accept": "application/sparql-results+json"})
-    assert r.status_code == 200 and r.headers.get("access-control-allow-origin") == "*"
     # the server's own origin may write
     r = client.post("/classify", params={"store": "true"}, content=body,
                     headers={"Content-Type": "application/json", "Origin": BASE})
@@ -152,3 +147,28 @@ def test_an_invalid_case_never_replaces_a_stored_one(client, allow_store):
     # and an invalid case with a new id is not stored either
     r = client.post("/classify", params={"store": "true"}, json={"id": "new-invalid", "patient": {"age_years": -3}})
     assert r.status_code == 422 and stored_graph(client, "new-invalid") == []
+
+
+def test_cors_is_opt_in_per_origin_and_never_opens_writes(tmp_path):
+    """`dorsum serve --cors-origin http://localhost:3000`: pages of that origin may read answers;
+    other origins get no CORS header; no origin may write (the write rules above still apply)."""
+    from reasoner.server import Settings, create_app
+
+    store = tmp_path / "store"
+    assert CliRunner().invoke(main, ["load", str(ROOT / "examples" / "growing-lump-adult.json"), "--store", str(store)]).exit_code == 0
+    settings = Settings(str(store), timeout=10, workers=1, host="127.0.0.1", port=7878,
+                        cors_origins=("http://localhost:3000",))
+    with TestClient(create_app(settings), base_url=BASE) as c:
+        ok = {"Origin": "http://localhost:3000", "Accept": "application/sparql-results+json"}
+        r = c.get("/sparql", params={"query": "ASK {}"}, headers=ok)
+        assert r.status_code == 200 and r.headers.get("access-control-allow-origin") == "http://localhost:3000"
+        pre = c.options("/sparql", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+        assert pre.status_code == 200
+        r = c.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://evil.com"})
+        assert "access-control-allow-origin" not in r.headers
+        r = c.post("/classify", content=json.dumps(valid_case()),
+                   headers={"Content-Type": "application/json", "Origin": "http://localhost:3000"})
+        assert r.status_code == 403
+        pre = c.options("/classify", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+                                               "Access-Control-Request-Headers": "content-type"})
+        assert "access-control-allow-origin" not in pre.headers

@@ -235,11 +235,13 @@ def test_oversized_body_is_413(server):
     assert r.status_code == 413
 
 
-def test_cors_headers(server):
-    r = httpx.get(server + "/health", headers={"Origin": "http://localhost:3000"})
-    assert r.headers.get("access-control-allow-origin") == "*"
-    pre = httpx.options(server + "/sparql", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
-    assert pre.status_code == 200
+def test_no_cors_headers_by_default(server):
+    """The store holds clinical cases: without --cors-origin a page of another origin cannot read an
+    answer (the browser withholds a response without Access-Control-Allow-Origin)."""
+    r = httpx.get(server + "/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://evil.example"})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    pre = httpx.options(server + "/sparql", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in pre.headers
 
 
 def test_openapi_routes_never_answer_with_a_server_error(server):

@@ -32,9 +32,13 @@ from .options import kb_option
               help="A query running longer than this many seconds is long: while queries wait for a worker, at "
                    "most workers-1 long queries run (a further one is stopped, 503), so one worker always serves "
                    "short queries.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Let web pages of this origin (e.g. http://localhost:3000, or * for any) read the endpoint's "
+                   "answers (CORS; repeatable). Off by default: the store holds clinical cases. Writes stay "
+                   "same-origin only.")
 @kb_option
 def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, allow_store, allowed_hosts,
-              header_timeout, max_connections, queue_wait, long_query, kb_root):
+              header_timeout, max_connections, queue_wait, long_query, cors_origins, kb_root):
     """Serve the store as a read-only SPARQL 1.1 endpoint (GET/POST /sparql), plus POST /classify
     and GET /health. Never makes outbound requests. The store must be one made by `dorsum load`
     that opens cleanly: no other directory is made a store (exit 2, nothing changed). A request
@@ -52,4 +56,5 @@ def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, a
 
     serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root, host=host, port=port,
                    allow_store=allow_store, allowed_hosts=allowed_hosts, header_timeout=header_timeout,
-                   max_connections=max_connections, queue_wait=queue_wait, long_query=long_query))
+                   max_connections=max_connections, queue_wait=queue_wait, long_query=long_query,
+                   cors_origins=cors_origins))
