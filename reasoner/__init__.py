@@ -4,7 +4,7 @@ The clinical knowledge lives in ontology/, shapes/ and queries/; this package on
 runs it, records provenance and serialises results. It knows no clinical term.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 DISCLAIMER = (
     "dorsum is clinical decision support for healthcare professionals. It does not replace "
