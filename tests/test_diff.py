@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from reasoner.cli import main
+from reasoner.kb import load_kb
 
 VIGNETTES = ROOT / "tests" / "vignettes"
 RULE = "https://w3id.org/dorsum/rule/"
@@ -75,7 +76,7 @@ def test_threshold_change_names_cases_fields_and_rules(size_5cm, tmp_path):
     assert report["kb_files"] == {"added": [], "removed": [], "changed": ["ontology/thresholds.ttl"]}
     assert report["rules_changed"] == []
     assert report["base"]["sha256"] != report["head"]["sha256"]
-    assert report["base"]["version"] == report["head"]["version"] == "0.1.0"
+    assert report["base"]["version"] == report["head"]["version"] == load_kb(ROOT).version
     assert report["base"]["root"] == str(ROOT) and report["head"]["root"] == str(size_5cm)
     assert report["summary"] == {"cases": N_CASES, "changed": 4, "unchanged": N_CASES - 4, "invalid": {"base": 0, "head": 0}}
     cases = {c["case"]: {ch["field"]: ch for ch in c["changes"]} for c in report["cases"]}

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT
-from reasoner.release import ReleaseRefused, ontology_version, release
+from reasoner.release import ReleaseRefused, ontology_version, release, set_versions
 
 CHANGED_CASE = "safety-child-firm-4cm-stable"  # a 4 cm firm lump in a child: size is a red flag at 3 cm, not at 5 cm
 OTHER_CASE = "adult-growing-lump"
@@ -35,6 +35,7 @@ def repo(tmp_path, monkeypatch):
     (root / "reasoner").mkdir()
     shutil.copy(ROOT / "reasoner" / "__init__.py", root / "reasoner" / "__init__.py")
     shutil.copy(ROOT / "CITATION.cff", root / "CITATION.cff")
+    set_versions(root, "0.1.0")  # whatever the checkout's own version is now
 
     def git(*args):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
