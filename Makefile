@@ -50,7 +50,7 @@ docs: install    ## generate the ontology reference, rule catalogue and pathway 
 
 release: check   ## cut a release: make release VERSION=x.y.z (after make check): versions, CHANGELOG.md with the behaviour diff, commit, tag
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
-	$(BIN)/python -m reasoner.release $(VERSION)
+	$(BIN)/python -m reasoner.repro.release $(VERSION)
 
 lock:            ## regenerate requirements.lock (hash-pinned, every Python >= 3.11) from pyproject.toml; keeps pins that still fit
 	$(PYTHON) -m venv $(VENV)-lock

@@ -1,6 +1,6 @@
 """Build hook: the knowledge base (ontology/, shapes/, queries/, context/) stays at the top of the
 repository, where knowledge engineers edit it, and is copied into the wheel as the package data
-reasoner/_kb/, which an installed dorsum uses by default (reasoner/paths.py). Everything else is
+reasoner/_kb/, which an installed dorsum uses by default (reasoner/kb/paths.py). Everything else is
 in pyproject.toml."""
 
 from pathlib import Path

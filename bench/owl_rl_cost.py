@@ -18,8 +18,8 @@ from rdflib import Graph
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reasoner.classify import Classifier  # noqa: E402
-from reasoner.intake import flat_case  # noqa: E402
+from reasoner.pipeline import Classifier  # noqa: E402
+from reasoner.case.intake import flat_case  # noqa: E402
 
 
 def main(n: int) -> None:

@@ -80,7 +80,7 @@ def load_run(n: int, tmp: Path, jobs: int = 1) -> dict:
 
 
 def rule_profile(n: int, src: Path, chunk: int = 200) -> dict:
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     clf = Classifier()
     totals: dict = {}
     batch = []
@@ -106,9 +106,9 @@ def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:
     with the next chunk), and case-shape validation by pySHACL case by case on a sample."""
     import shutil as _shutil
 
-    from reasoner import classify as C
-    from reasoner.classify import Classifier
-    from reasoner.store import open_store, store_kb, write_chunk
+    from reasoner import pipeline as C
+    from reasoner.pipeline import Classifier
+    from reasoner.store.case_store import open_store, store_kb, write_chunk
     clf = Classifier()
     t = time.perf_counter()
     cases = list(clf.inputs([src]))
@@ -145,7 +145,7 @@ def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:
     n = len(cases)
     ms = {k: v / n * 1000 for k, v in out.items()}
     sample = [ci for ci in cases[:100] if ci.graph is not None]
-    from reasoner.validate import CaseValidator
+    from reasoner.shacl.validate import CaseValidator
     ref = CaseValidator(clf.kb, clf.ctx, engine="pyshacl")
     t = time.perf_counter()
     for ci in sample:
@@ -155,8 +155,8 @@ def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:
 
 
 def latency(k: int = 200) -> tuple[float, float]:
-    from reasoner.classify import Classifier
-    from reasoner.intake import flat_case
+    from reasoner.pipeline import Classifier
+    from reasoner.case.intake import flat_case
     clf = Classifier()
     cases = [flat_case(c, c["id"], clf.ctx) for c in corpus.generate(k, seed=7)]
     clf.classify_input(cases[0])  # warm
@@ -176,8 +176,8 @@ def naive(k: int) -> tuple[float, bool, list]:
     from rdflib import Graph
     from rdflib.plugins.sparql import prepareQuery
 
-    from reasoner.classify import Classifier
-    from reasoner.intake import flat_case
+    from reasoner.pipeline import Classifier
+    from reasoner.case.intake import flat_case
     from reasoner.namespaces import DORSUM, PREFIXES
     clf = Classifier()
     rules = [(r.stratum, prepareQuery(r.text, initNs=PREFIXES)) for r in clf.kb.rules if r.status == "active"]
@@ -242,7 +242,7 @@ def endpoint(store: Path, clients: int = 8, rounds: int = 5) -> dict:
 
 
 def main() -> None:
-    from reasoner.gc_policy import for_dorsum
+    from reasoner.runtime.gc_policy import for_dorsum
 
     for_dorsum()  # what every dorsum process does, so the in-process figures match `dorsum` commands
     ap = argparse.ArgumentParser()

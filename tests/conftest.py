@@ -15,13 +15,13 @@ VIGNETTES = sorted((ROOT / "tests" / "vignettes").glob("*.json"))
 
 @pytest.fixture(scope="session")
 def kb():
-    from reasoner.kb import load_kb
+    from reasoner.kb.knowledge_base import load_kb
     return load_kb(ROOT)
 
 
 @pytest.fixture(scope="session")
 def classifier(kb):
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     return Classifier(kb)
 
 

@@ -2,7 +2,7 @@
 Oxigraph, evaluated by rdflib's SPARQL engine instead, so tests/test_cross_engine.py can check
 that no conclusion depends on one engine's quirks.
 
-What it computes is what reasoner/engine.py documents; how is written here independently:
+What it computes is what reasoner/engine/fixpoint.py documents; how is written here independently:
 
 * the knowledge base is closed once under OWL 2 RL with owlrl (dorsum does the same), without
   axiomatic or datatype triples, without owl:sameAs and without owlrl's literal-subject triples;
@@ -10,7 +10,7 @@ What it computes is what reasoner/engine.py documents; how is written here indep
   queries see their union as the default graph, and the inference steps of queries/inference/
   name the graphs they read (GRAPH, VALUES ?g) themselves;
 * the inference steps are the defined classes over data ranges (compiled to SPARQL by
-  reasoner.owlcompile, the knowledge base's own translation of them) and queries/inference/*.rq;
+  reasoner.engine.owl_compile, the knowledge base's own translation of them) and queries/inference/*.rq;
 * stratum 0 runs the inference steps alone; each rule stratum, in order, runs the inference steps
   then the active rules of that stratum (by file name), pass after pass, until a pass adds nothing;
 * a constructed triple is new when no graph holds it yet; new triples go into the inferred graph.
@@ -31,7 +31,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 
 from reasoner.namespaces import KB_GRAPH, PREFIXES
-from reasoner.owlcompile import compile_defined_classes
+from reasoner.engine.owl_compile import compile_defined_classes
 
 # The graph names the inference steps in queries/inference/*.rq are written against.
 KB = URIRef(KB_GRAPH)

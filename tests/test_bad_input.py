@@ -165,7 +165,7 @@ def test_a_single_case_is_inferred_while_validated_but_only_a_valid_one_uses_it(
     """One case is inferred on another thread while its shapes are checked. If that inference
     fails on an invalid case, the case still gets its validation errors; on a valid case the
     failure is not hidden."""
-    from reasoner.intake import flat_case
+    from reasoner.case.intake import flat_case
 
     def failing(*args, **kwargs):
         raise RuntimeError("inference failed")

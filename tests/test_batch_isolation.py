@@ -1,5 +1,5 @@
 """The analysis that decides whether a query may run over a batch of cases in one store
-(reasoner/batch_isolation.py). A query that passes but could join two cases' data would let one
+(reasoner/engine/batch_isolation.py). A query that passes but could join two cases' data would let one
 case change another's conclusions, so each construct that must fail (or be checked after the run)
 is checked here; the end-to-end behaviour is in test_case_isolation."""
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
-from reasoner.batch_isolation import analyse
-from reasoner.engine import _algebra
+from reasoner.engine.batch_isolation import analyse
+from reasoner.engine.fixpoint import _algebra
 from reasoner.namespaces import SPARQL_PREFIXES
 
 KB = "https://w3id.org/dorsum/graph/kb"

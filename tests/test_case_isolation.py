@@ -269,8 +269,8 @@ def test_a_knowledge_base_rule_sees_only_the_case_it_runs_on(kb_copy, pattern, c
     hostile one: a rule matching another case's data finds nothing, in any batch (the engine runs a
     batch one case at a time when a query could join two cases, see batch_isolation). The control
     (the same rule matching the case itself) shows the rule runs and fires."""
-    from reasoner.classify import Classifier
-    from reasoner.kb import load_kb
+    from reasoner.pipeline import Classifier
+    from reasoner.kb.knowledge_base import load_kb
 
     (kb_copy / "queries" / "rules" / "peek.rq").write_text(PEEK_RULE % (pattern, compare), encoding="utf-8")
     classifier = Classifier(load_kb(kb_copy))

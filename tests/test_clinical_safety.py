@@ -108,7 +108,7 @@ def test_rules_of_a_pathway_never_fire_outside_it(classifier):
 
 
 def test_check_refuses_a_rule_without_its_pathway_guard(kb_copy):
-    from reasoner.check import run_check
+    from reasoner.kb.check import run_check
     rule = kb_copy / "queries" / "rules" / "cutaneous-horn-scc-features.rq"
     text = rule.read_text()
     guard = "dorsum:entersPathway dorsum:pathway-cutaneous-horn ; "
@@ -220,8 +220,8 @@ def test_null_is_an_error_not_none_seen(classify_case):
 
 
 def test_the_hazard_log_is_covered(classifier):
-    from reasoner.coverage import hazard_log
-    from reasoner.manifests import anchor_for, read_manifest
+    from reasoner.kb.coverage import hazard_log
+    from reasoner.kb.manifests import anchor_for, read_manifest
     manifest = ROOT / "tests" / "manifests" / "manifest.ttl"
     names = {e.name for e in read_manifest(manifest, anchor_for(manifest, ROOT))}
     log = hazard_log(classifier.kb.graph, names, ROOT)

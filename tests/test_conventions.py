@@ -55,7 +55,7 @@ def test_turtle_on_standard_input_and_manifest_refused():
 def test_verbosity_and_quiet_library_logs():
     case = str(EXAMPLES / "lipoma-reassured.json")
     assert b"knowledge base" not in dorsum("classify", case).stderr  # nothing but results by default
-    assert b"INFO reasoner.classify: knowledge base" in dorsum("-v", "classify", case).stderr
+    assert b"INFO reasoner.pipeline: knowledge base" in dorsum("-v", "classify", case).stderr
     assert dorsum("-q", "classify", case).stderr == b""
 
 

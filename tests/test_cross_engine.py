@@ -27,7 +27,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from conftest import ROOT
 from rdflib_engine import RdflibEngine
-from reasoner.manifests import read_manifest
+from reasoner.kb.manifests import read_manifest
 from reasoner.namespaces import DORSUM
 
 # rdflib 7.6's Dataset reads its own deprecated default_context on every lookup

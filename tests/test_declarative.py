@@ -22,7 +22,7 @@ def test_engine_code_has_no_clinical_terms():
 
 
 def test_adding_a_rule_file_adds_a_conclusion(kb_copy, tmp_path):
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     case = {"id": "new-rule", "patient": {"age_years": 40}, "lump": {"site": "upper-back", "inflamed": True}}
     f = tmp_path / "case.json"
     f.write_text(json.dumps(case))
@@ -46,7 +46,7 @@ WHERE { ?case a dorsum:Case ; dorsum:lump/dorsum:inflamed true .
 
 
 def test_retired_rule_does_not_fire(kb_copy, tmp_path):
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     rule = kb_copy / "queries" / "rules" / "differential-epidermoid-cyst.rq"
     rule.write_text(rule.read_text().replace("# status: active", "# status: retired"))
     f = tmp_path / "case.json"
@@ -57,7 +57,7 @@ def test_retired_rule_does_not_fire(kb_copy, tmp_path):
 
 def test_thresholds_are_data(kb_copy, tmp_path):
     """Changing the red-flag size in one place (the threshold individual) changes the conclusion."""
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     f = tmp_path / "case.json"
     f.write_text(json.dumps({"id": "t", "patient": {"age_years": 10}, "lump": {"size_cm": 4}}))
     before = list(Classifier(kb_root=kb_copy).classify_paths([f]))[0].json

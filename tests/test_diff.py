@@ -1,7 +1,7 @@
 """`dorsum diff`: one case corpus classified by two knowledge bases, what changed and which rules
 (and statements) are responsible; exit 0 / 1 / 2 like `git diff --exit-code`.
 
-Loading a knowledge base is the slow part; reasoner.impact keeps loaded ones per process by the
+Loading a knowledge base is the slow part; reasoner.repro.impact keeps loaded ones per process by the
 content of their files, so the original knowledge base is loaded once for the whole file."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from reasoner.cli import main
-from reasoner.kb import load_kb
+from reasoner.kb.knowledge_base import load_kb
 
 VIGNETTES = ROOT / "tests" / "vignettes"
 RULE = "https://w3id.org/dorsum/rule/"
@@ -116,7 +116,7 @@ def test_threshold_change_names_cases_fields_and_rules(size_5cm, tmp_path):
 
     # the same report as a table for a terminal
     from rich.console import Console
-    from reasoner.impact import render_table
+    from reasoner.repro.impact import render_table
     buf = io.StringIO()
     render_table(report, Console(file=buf, width=160, no_color=True))
     table = buf.getvalue()
@@ -176,7 +176,7 @@ def test_help_documents_the_exit_status():
 
 
 def test_a_case_invalid_on_one_side_is_a_status_change():
-    from reasoner.impact import Outcome, compare_case
+    from reasoner.repro.impact import Outcome, compare_case
     ok = Outcome("c", "c.json", "classified", [], {"warnings": {}})
     bad = Outcome("c", "c.json", "invalid", ["lump: wrong"], {})
     [change] = compare_case(ok, bad, {}, set())

@@ -25,7 +25,7 @@ DORSUM_NS = str(DORSUM)
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory, kb):
     """Generate once, with every socket refused: generation must not try the network."""
-    from reasoner.docs import generate
+    from reasoner.docs.site import generate
 
     attempts = []
 

@@ -23,7 +23,7 @@ CASE_ID = "posted-by-test"
 
 @pytest.fixture(scope="module")
 def app_and_settings(tmp_path_factory):
-    from reasoner.server import Settings, create_app
+    from reasoner.serve.app import Settings, create_app
 
     store = tmp_path_factory.mktemp("writes") / "store"
     res = CliRunner().invoke(main, ["load", str(ROOT / "examples" / "growing-lump-adult.json"), "--store", str(store)])
@@ -55,7 +55,7 @@ def stored_graph(client, case_id: str = CASE_ID) -> list[str]:
     """Every quad of the case's graph, as text, read from the server's own store."""
     import pyoxigraph as ox
 
-    from reasoner.store import case_graph_iri
+    from reasoner.store.case_store import case_graph_iri
 
     store = client.app.state.dorsum.store
     return sorted(str(q) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(case_graph_iri(case_id))))
@@ -152,7 +152,7 @@ def test_an_invalid_case_never_replaces_a_stored_one(client, allow_store):
 def test_cors_is_opt_in_per_origin_and_never_opens_writes(tmp_path):
     """`dorsum serve --cors-origin http://localhost:3000`: pages of that origin may read answers;
     other origins get no CORS header; no origin may write (the write rules above still apply)."""
-    from reasoner.server import Settings, create_app
+    from reasoner.serve.app import Settings, create_app
 
     store = tmp_path / "store"
     assert CliRunner().invoke(main, ["load", str(ROOT / "examples" / "growing-lump-adult.json"), "--store", str(store)]).exit_code == 0

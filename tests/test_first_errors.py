@@ -72,8 +72,8 @@ def test_a_case_with_errors_is_never_classified_even_when_the_rest_is_valid(clas
 
 def test_suggestions_come_from_the_shipped_context(kb_copy):
     """Rename a key in a copy of the context: the suggestion follows it (no list of keys in code)."""
-    from reasoner.context import load_context
-    from reasoner.intake import flat_case
+    from reasoner.case.context import load_context
+    from reasoner.case.intake import flat_case
 
     ctx_file = kb_copy / "context" / "case.context.jsonld"
     ctx_file.write_text(ctx_file.read_text().replace('"age_years"', '"age_in_years"'))
@@ -103,7 +103,7 @@ def test_a_bad_date_is_one_clean_error_with_nothing_else_on_stderr(tmp_path):
 def test_rdflib_logging_is_not_disabled_outside_case_input(caplog):
     """Only the warnings about input we report ourselves are kept back: the same warning outside
     intake still reaches logging."""
-    import reasoner.intake  # noqa: F401  (installs its filter)
+    import reasoner.case.intake  # noqa: F401  (installs its filter)
     from rdflib import Literal
     from rdflib.namespace import XSD
 
@@ -190,7 +190,7 @@ def test_what_is_read_of_an_invalid_case_never_meets_a_valid_case_of_its_chunk(c
     """A case with an intake error is checked against the shapes under its own id's IRI with the
     chunk's other cases (each case is validated in its own graph): a valid case with that id is not
     touched by it (a guard: validation keeps cases apart)."""
-    from reasoner.intake import flat_case
+    from reasoner.case.intake import flat_case
 
     bad = flat_case({"id": "a", "patient": {"age_years": 40}, "colour": "red"}, "in:1", classifier.ctx)
     good = flat_case({"id": "a", "patient": {"age_months": 30}, "lump": {"size_cm": 2}}, "in:2", classifier.ctx)

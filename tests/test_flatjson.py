@@ -1,4 +1,4 @@
-"""The fast flat-form reader (reasoner/flatjson.py) writes exactly the triples rdflib's JSON-LD
+"""The fast flat-form reader (reasoner/case/flatjson.py) writes exactly the triples rdflib's JSON-LD
 parser gives (with blank nodes named by path), or declines and lets JSON-LD read the case."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, VIGNETTES
-from reasoner.context import load_context
-from reasoner.flatjson import case_graph, compile_context
-from reasoner.intake import case_iri, jsonld_case, unknown_keys
+from reasoner.case.context import load_context
+from reasoner.case.flatjson import case_graph, compile_context
+from reasoner.case.intake import case_iri, jsonld_case, unknown_keys
 
 CTX = load_context(str(ROOT / "context" / "case.context.jsonld"))
 TERMS = compile_context(CTX.context)

@@ -57,7 +57,7 @@ def test_the_installed_command_classifies_with_the_installed_knowledge_base(inst
     out = json.loads(res.stdout)
     assert out["status"] == "classified" and out["urgency"]
     assert out["knowledge_base"]["sha256"] == kb.sha256  # the same knowledge base as the checkout's
-    where = run([str(bin_dir / "python"), "-c", "import reasoner, reasoner.paths as p; "
+    where = run([str(bin_dir / "python"), "-c", "import reasoner, reasoner.kb.paths as p; "
                  "print(reasoner.__file__); print(p.default_root())"], work, env).stdout.split()
     assert str(ROOT) not in where[0] and where[1].endswith(os.path.join("reasoner", "_kb")), where
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT, requires_java
 from reasoner.cli import main
-from reasoner.kb import load_kb
+from reasoner.kb.knowledge_base import load_kb
 
 
 def run_check(kb_dir, *extra):

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from conftest import ROOT
-from reasoner.manifests import ManifestError, read_manifest, run, validate_manifest
+from reasoner.kb.manifests import ManifestError, read_manifest, run, validate_manifest
 
 MANIFEST = ROOT / "tests" / "manifests" / "manifest.ttl"
 ENTRIES = read_manifest(MANIFEST, ROOT)

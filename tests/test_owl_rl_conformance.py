@@ -21,7 +21,7 @@ CASES = ["infant-2-months-dermal-sinus", "adult-ultrasound-lipoma-7cm"]
 @pytest.mark.parametrize("name", CASES)
 def test_case_node_types_match_owlrl(name, classifier):
     case = json.loads((ROOT / "tests" / "vignettes" / f"{name}.json").read_text())
-    from reasoner.intake import flat_case
+    from reasoner.case.intake import flat_case
     ci = flat_case(case, name, classifier.ctx)
     derivation = classifier.engine.derive(ci.graph)
     ours = {(s, o) for s, p, o in list(ci.graph) + derivation.triples

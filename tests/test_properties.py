@@ -153,7 +153,7 @@ def test_arbitrary_turtle_text_gives_a_result_and_no_traceback(tmp_path_factory,
 def test_rdf_form_gives_the_same_result_as_the_flat_form(classify_case, tmp_path_factory, classifier, case):
     """The same case sent as Turtle (the RDF form) is classified exactly as its flat JSON form."""
     flat = classify_case(case)
-    from reasoner.intake import flat_case
+    from reasoner.case.intake import flat_case
     ci = flat_case(case, "x", classifier.ctx)
     assert ci.graph is not None, (case, ci.errors)
     f = tmp_path_factory.mktemp("rdf") / "case.ttl"

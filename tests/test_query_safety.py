@@ -112,7 +112,7 @@ def service_queries(listener: Listener) -> dict[str, str]:
 # ---------------------------------------------------------------- the check itself, in process
 
 def test_every_spelling_is_refused_and_nothing_connects(listener):
-    from reasoner.query_safety import QueryRefused, check_query
+    from reasoner.query.safety import QueryRefused, check_query
 
     before = listener.connections
     for name, q in service_queries(listener).items():
@@ -137,7 +137,7 @@ def test_every_spelling_is_refused_and_nothing_connects(listener):
 def test_parser_differences_never_reach_the_engine(listener, query):
     """Where rdflib (the check) and Oxigraph (the engine) would read a text differently, either the
     check refuses it, or Oxigraph runs the normalised text the check read: never a request."""
-    from reasoner.query_safety import QueryRefused, check_query, dataset_options
+    from reasoner.query.safety import QueryRefused, check_query, dataset_options
 
     before = listener.connections
     q = query.format(u=listener.url)
@@ -157,7 +157,7 @@ def test_parser_differences_never_reach_the_engine(listener, query):
 
 
 def test_the_word_service_elsewhere_is_not_federation():
-    from reasoner.query_safety import check_query
+    from reasoner.query.safety import check_query
 
     for q in ['SELECT ("SERVICE" AS ?x) WHERE {}',
               "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * { ?s a sd:Service }",
@@ -169,7 +169,7 @@ def test_the_word_service_elsewhere_is_not_federation():
 def test_the_pathological_text_is_checked_in_linear_time():
     """The old check's regular expression took 2 s for 16 KB of `"\\` and four times as long for
     each doubling; the check now parses once (a syntax error) and scans linearly."""
-    from reasoner.query_safety import check_query
+    from reasoner.query.safety import check_query
 
     for n in (8192, 32768):
         checked = check_query('"\\' * n)
@@ -374,7 +374,7 @@ def test_dorsum_query_takes_the_protocol_dataset_options(served, one_case, tmp_p
 
 def test_a_rule_with_service_is_refused_naming_its_file(kb_copy, listener):
     from reasoner.errors import KnowledgeBaseError
-    from reasoner.kb import load_kb
+    from reasoner.kb.knowledge_base import load_kb
 
     rule = kb_copy / "queries" / "rules" / "000-federated.rq"
     rule.write_text(textwrap.dedent(f"""\
@@ -393,7 +393,7 @@ def test_a_rule_with_service_is_refused_naming_its_file(kb_copy, listener):
 
 
 def test_dorsum_check_refuses_a_qa_check_and_a_shape_with_service(kb_copy, listener):
-    from reasoner.check import run_check
+    from reasoner.kb.check import run_check
 
     (kb_copy / "queries" / "checks" / "000-federated.rq").write_text(
         f"# title: asks another server\nSELECT ?x WHERE {{ SERVICE <{listener.url}> {{ ?x ?p ?o }} }}\n", encoding="utf-8")
@@ -423,7 +423,7 @@ def test_an_ontology_iri_cannot_write_query_syntax_into_a_compiled_definition():
     owlcompile makes for a defined class, such an IRI would end the IRI and add a SERVICE clause."""
     from rdflib import Graph
 
-    from reasoner.owlcompile import compile_defined_classes
+    from reasoner.engine.owl_compile import compile_defined_classes
 
     def ontology(cls: str) -> Graph:
         return Graph().parse(format="turtle", data=textwrap.dedent(f"""\

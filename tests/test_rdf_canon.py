@@ -1,5 +1,5 @@
 """The W3C RDF Dataset Canonicalization (RDFC-1.0) test suite (vendored in tests/w3c-rdf-canon)
-against dorsum's canonicaliser (reasoner.canonical: pyld's URDNA2015, fed through rdflib as dorsum
+against dorsum's canonicaliser (reasoner.repro.canonical: pyld's URDNA2015, fed through rdflib as dorsum
 feeds it) and against pyoxigraph's Dataset.canonicalize, the candidate replacement (issue 15).
 
 Evaluation tests compare the canonical N-Quads byte for byte with the expected file; the negative
@@ -10,8 +10,8 @@ identifiers map) are not run: dorsum uses only the canonical N-Quads.
 Results at rdf-canon 15619df: pyoxigraph passes all 64 evaluation tests (63 SHA-256, 1 SHA-384)
 but does not refuse the poison graph (nor stop in 400 s, nor on SIGINT); pyld passes 62 of the 63
 SHA-256 tests (fails test060c, N-Quads escaping), cannot hash with SHA-384, and refuses the poison
-graph through the call limit in reasoner.canonical. dorsum therefore keeps pyld (see
-reasoner/canonical.py); test_pyld_and_pyoxigraph_agree_on_dorsum_outputs checks that the two agree on
+graph through the call limit in reasoner.repro.canonical. dorsum therefore keeps pyld (see
+reasoner/repro/canonical.py); test_pyld_and_pyoxigraph_agree_on_dorsum_outputs checks that the two agree on
 dorsum's own outputs.
 """
 
@@ -101,7 +101,7 @@ def pyoxigraph_nquads(dataset, hash_algorithm: str = "SHA256") -> str:
 
 def canonicalise(impl: str, path: Path, hash_algorithm: str) -> str:
     if impl == "pyld":
-        from reasoner.canonical import canonical_nquads
+        from reasoner.repro.canonical import canonical_nquads
         return canonical_nquads(read_rdflib(path))
     return pyoxigraph_nquads(pyoxigraph.Dataset(pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_QUADS)),
                              hash_algorithm)
@@ -177,8 +177,8 @@ def test_pyld_and_pyoxigraph_agree_on_dorsum_outputs(classifier):
     --manifest` reads it, canonicalised by both: byte-identical, so a switch to pyoxigraph would not
     change a recorded canonical_sha256 of these outputs. Also a blank-node graph, and all outputs
     merged."""
-    from reasoner.canonical import canonical_nquads, canonical_sha256
-    from reasoner.serialize import graph_text, merge
+    from reasoner.repro.canonical import canonical_nquads, canonical_sha256
+    from reasoner.results.serialize import graph_text, merge
 
     files = sorted((ROOT / "examples").glob("*.json")) + sorted((ROOT / "tests" / "vignettes").glob("*.json"))
     assert len(files) > 50
@@ -205,7 +205,7 @@ def test_pyld_and_pyoxigraph_agree_on_dorsum_outputs(classifier):
 def test_call_limit_leaves_alike_blank_node_chains_alone():
     """A ring of 40 alike blank nodes needs 40 calls of Hash N-Degree Quads per node, well under
     the limit that stops the poison clique; it is canonicalised (as pyoxigraph does it), not refused."""
-    from reasoner.canonical import call_limit, canonical_nquads
+    from reasoner.repro.canonical import call_limit, canonical_nquads
 
     ring, nodes, p = Graph(), [BNode() for _ in range(40)], URIRef("http://example.org/p")
     for i, b in enumerate(nodes):

@@ -1,4 +1,4 @@
-"""`make release VERSION=x.y.z` (reasoner/release.py, issue 15): a release sets the knowledge
+"""`make release VERSION=x.y.z` (reasoner/repro/release.py, issue 15): a release sets the knowledge
 base's owl:versionInfo and owl:versionIRI, the package version and CITATION.cff, writes a
 CHANGELOG entry whose body is the behaviour diff against the previous release on the test cases,
 commits and tags; it refuses a dirty checkout, a version not above the last release, a taken tag
@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT
-from reasoner.release import ReleaseRefused, ontology_version, release, set_versions
+from reasoner.repro.release import ReleaseRefused, ontology_version, release, set_versions
 
 CHANGED_CASE = "safety-child-firm-4cm-stable"  # a 4 cm firm lump in a child: size is a red flag at 3 cm, not at 5 cm
 OTHER_CASE = "adult-growing-lump"

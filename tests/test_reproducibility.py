@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rdflib import BNode, Graph, Literal, URIRef
 
 from conftest import ROOT
-from reasoner.canonical import canonical_nquads, canonical_sha256
+from reasoner.repro.canonical import canonical_nquads, canonical_sha256
 from reasoner.cli import main
 
 CASES = ["adult-growing-lump", "adult-size-over-3cm-alone", "child-5-years-hairy-patch"]

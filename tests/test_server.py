@@ -65,7 +65,7 @@ def serving(store, *options):
 
 
 def expected_levels():
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     # each example's urgency conclusions, counted by level, straight from the classifier
     from collections import Counter
     c = Counter()
@@ -218,7 +218,7 @@ def test_classify_round_trip_and_store(server):
     case["id"] = "posted-case"
     r = httpx.post(server + "/classify", json=case, timeout=60)
     assert r.status_code == 200
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     assert r.json()["urgency"]["level"] == "urgent"
     ask = 'ASK { GRAPH <https://w3id.org/dorsum/graph/case/posted-case> { ?s ?p ?o } }'
     assert httpx.get(server + "/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"}).json()["boolean"] is False

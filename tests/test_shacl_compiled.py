@@ -1,4 +1,4 @@
-"""The case shapes compiled to SPARQL (reasoner/shacl_compile.py) give exactly pySHACL's errors;
+"""The case shapes compiled to SPARQL (reasoner/shacl/compiler.py) give exactly pySHACL's errors;
 the batch load path built on them (and the engine's skipping of queries that cannot find anything
 new) changes no result.
 
@@ -23,11 +23,11 @@ from conftest import ROOT, VIGNETTES
 from test_bad_input import CASES as BAD_INPUT_CASES, VALID, with_change
 from test_hostile_input import OK_CASE
 
-from reasoner.context import load_context
-from reasoner.intake import flat_case, rdf_cases
+from reasoner.case.context import load_context
+from reasoner.case.intake import flat_case, rdf_cases
 from reasoner.namespaces import SH
-from reasoner.shacl_compile import ShapeCompileError, compile_shapes
-from reasoner.validate import CaseValidator
+from reasoner.shacl.compiler import ShapeCompileError, compile_shapes
+from reasoner.shacl.validate import CaseValidator
 
 
 @pytest.fixture(scope="module")
@@ -440,7 +440,7 @@ def test_unsupported_component_is_refused_by_name(constraint):
 
 
 def test_a_case_shape_with_an_unsupported_component_stops_the_classifier(kb_copy):
-    from reasoner.classify import Classifier
+    from reasoner.pipeline import Classifier
     shapes = kb_copy / "shapes" / "case-input.ttl"
     shapes.write_text(shapes.read_text().replace(
         'sh:property [ sh:path dorsum:site ; sh:maxCount 1 ;',
@@ -485,7 +485,7 @@ def test_load_stores_the_same_graphs_with_either_engine(tmp_path):
 
 def test_engine_skipping_unchanged_queries_derives_the_same(classifier, ctx):
     """The engine re-runs a query only when a triple it can read was derived since its last run
-    (reasoner/engine.py, store_reads), and re-runs a linear query over the triples derived since
+    (reasoner/engine/fixpoint.py, store_reads), and re-runs a linear query over the triples derived since
     its last run alone (is_linear, semi-naive); with every query run over everything in every pass
     the derivations are the same: the same triples and the same rule generating each conclusion,
     alone and in a chunk."""

@@ -1,5 +1,5 @@
 """The W3C SHACL core test suite (tests/w3c-shacl-core/, vendored unchanged; see its README.md and
-LICENSE.md) run against the compiled validator (reasoner/shacl_compile.py).
+LICENSE.md) run against the compiled validator (reasoner/shacl/compiler.py).
 
 Every sht:Validate entry of the manifests (mf:include followed from manifest.ttl) either passes or
 is refused by the compiler with an error saying which construct it does not support; none may give
@@ -24,7 +24,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF
 
 from reasoner.namespaces import SH
-from reasoner.shacl_compile import ShapeCompileError, _Compiler, compile_shapes
+from reasoner.shacl.compiler import ShapeCompileError, _Compiler, compile_shapes
 
 SUITE = Path(__file__).resolve().parent / "w3c-shacl-core"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"

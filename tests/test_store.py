@@ -19,7 +19,7 @@ from reasoner.cli import main
 from rdflib import Graph
 
 from reasoner.namespaces import DORSUM
-from reasoner.store import case_graph_iri
+from reasoner.store.case_store import case_graph_iri
 
 
 def corpus(tmp_path, n_invalid=True):
@@ -44,7 +44,7 @@ def load(src, store):
 
 
 def graphs(store_dir):
-    from reasoner.store import open_store
+    from reasoner.store.case_store import open_store
     s = open_store(store_dir, read_only=True)
     out = {}
     for g in s.named_graphs():
@@ -299,7 +299,7 @@ def test_interrupted_load_leaves_a_consistent_store_that_a_rerun_completes(tmp_p
 
 def test_batch_derivation_equals_single_case_derivation(classifier):
     """Engine.derive_batch on all vignettes at once gives each case exactly what derive gives it alone."""
-    from reasoner.intake import flat_case
+    from reasoner.case.intake import flat_case
     cases = [flat_case(json.loads(p.read_text()), p.stem, classifier.ctx) for p in VIGNETTES]
     batch = classifier.engine.derive_batch([(ci.iri, ci.graph) for ci in cases])
     for ci in cases:
@@ -310,7 +310,7 @@ def test_batch_derivation_equals_single_case_derivation(classifier):
 
 def test_a_node_named_but_not_described_still_belongs_to_its_case(classifier):
     """`"lump": {}` names a lump with no findings; what inference says about it stays with the case."""
-    from reasoner.intake import flat_case
+    from reasoner.case.intake import flat_case
     ci = flat_case({"id": "empty-lump", "patient": {"age_years": 40}, "lump": {}}, "x", classifier.ctx)
     r = classifier.classify_input(ci)
     assert r.status == "classified"

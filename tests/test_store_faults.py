@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from reasoner.cli import main
-from reasoner.store import StoreError, open_store
+from reasoner.store.case_store import StoreError, open_store
 
 
 def load(src, store, *extra):
@@ -47,7 +47,7 @@ def test_second_writer_gets_store_is_locked(small, tmp_path):
 def test_failing_disk_stops_the_load_and_keeps_stored_cases(small, tmp_path, monkeypatch):
     store = tmp_path / "store"
     assert load(small, store).exit_code == 0
-    import reasoner.store as st
+    import reasoner.store.case_store as st
 
     calls = {"n": 0}
 
@@ -73,7 +73,7 @@ def test_failing_disk_stops_the_load_and_keeps_stored_cases(small, tmp_path, mon
             return getattr(self.inner, name)
 
     real_open = st.open_store
-    monkeypatch.setattr("reasoner.store.open_store", lambda *a, **k: FailingStore(real_open(*a, **k)))
+    monkeypatch.setattr("reasoner.store.case_store.open_store", lambda *a, **k: FailingStore(real_open(*a, **k)))
     extra = tmp_path / "more.jsonl"
     extra.write_text("\n".join(json.dumps(dict(json.loads(l), id="new-" + json.loads(l)["id"]))
                                for l in small.read_text().splitlines()) + "\n")
@@ -98,8 +98,8 @@ def test_corrupted_store_is_detected_with_advice(small, tmp_path):
 def test_query_reopens_a_view_whose_files_a_load_compacted_away(small, tmp_path):
     """`dorsum query` while a load writes: a read-only view can find a file the writer's compaction
     removed. The query is run again on a fresh view; if files keep changing, the error says why."""
-    from reasoner.query_limits import query_read_only as _query_read_only
-    from reasoner.store import StoreError, open_store
+    from reasoner.query.limits import query_read_only as _query_read_only
+    from reasoner.store.case_store import StoreError, open_store
 
     store = tmp_path / "store"
     assert load(small, store).exit_code == 0

@@ -126,7 +126,7 @@ def test_serve_refuses_what_is_not_a_store_and_a_damaged_store(store, tmp_path):
 def test_the_server_never_opens_a_directory_that_is_not_a_store(tmp_path, store):
     """The server opens its store writable (POST /classify?store=true writes): that open, too,
     refuses a directory that is not a store instead of making it one."""
-    from reasoner.store import StoreUnusable, open_store
+    from reasoner.store.case_store import StoreUnusable, open_store
 
     other = tmp_path / "notes"
     other.mkdir()
@@ -192,11 +192,11 @@ def test_query_on_a_corrupted_data_file_says_the_store_is_damaged_and_changes_no
 
 
 def test_the_cli_query_runs_under_the_query_workers_memory_and_time_limits():
-    import reasoner.query_limits as ql
+    import reasoner.query.limits as ql
     from reasoner.cli.query_cmd import query_cmd
     from reasoner.cli.serve_cmd import serve_cmd
-    from reasoner.query_workers import WorkerPool
-    from reasoner.server import Settings
+    from reasoner.query.workers import WorkerPool
+    from reasoner.serve.app import Settings
 
     default = {p.name: p.default for p in query_cmd.params}["timeout"]
     assert default == ql.TIMEOUT == {p.name: p.default for p in serve_cmd.params}["timeout"]
@@ -208,7 +208,7 @@ def test_a_query_that_outgrows_the_memory_limit_is_stopped_with_a_clear_error(bu
     """The full scan of a damaged store that grew to several GB could not be reproduced with a
     corrupted file (RocksDB's checksums catch each one tried); a query that needs gigabytes stands
     in for it: the CLI path stops it at the limit (1 GiB here, 2 GiB by default) and says so."""
-    import reasoner.query_limits as ql
+    import reasoner.query.limits as ql
 
     monkeypatch.setattr(ql, "MEMORY_LIMIT", 1024 ** 3)
     q = tmp_path / "huge.rq"

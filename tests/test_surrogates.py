@@ -125,7 +125,7 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path):
 
 
 def test_result_writers_never_fail_on_a_lone_surrogate():
-    from reasoner.results import dumps
+    from reasoner.results.view import dumps
 
     for pretty in (True, False):
         text = dumps({"case": "x\ud800", "errors": [{"value": "\udfff"}]}, pretty=pretty)

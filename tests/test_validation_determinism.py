@@ -27,11 +27,11 @@ from rdflib.namespace import XSD
 
 from conftest import ROOT
 
-from reasoner.context import load_context
-from reasoner.intake import rdf_cases
+from reasoner.case.context import load_context
+from reasoner.case.intake import rdf_cases
 from reasoner.namespaces import SH
-from reasoner.shacl_compile import ShapeCompileError, compile_shapes
-from reasoner.validate import CaseValidator
+from reasoner.shacl.compiler import ShapeCompileError, compile_shapes
+from reasoner.shacl.validate import CaseValidator
 
 PREFIXES = """@prefix dorsum: <https://w3id.org/dorsum/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .

@@ -32,7 +32,7 @@ def _versions() -> str:
 def main(verbose: int, quiet: bool) -> None:
     """dorsum: what to do about a lump on the back, from guideline statements to conclusions
     with provenance. Clinical decision support for professionals."""
-    from ..gc_policy import for_dorsum
+    from ..runtime.gc_policy import for_dorsum
     from .verbosity import configure
 
     configure(verbose, quiet)

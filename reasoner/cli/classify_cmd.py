@@ -43,8 +43,8 @@ def output(path):
 @kb_option
 def validate_cmd(inputs, fmt, stdin_format, kb_root):
     """Validate cases only (SHACL case shapes); print each problem; exit 1 if any case is invalid."""
-    from ..classify import Classifier
-    from ..results import dumps
+    from ..pipeline import Classifier
+    from ..results.view import dumps
 
     clf = Classifier(kb_root=kb_root)
     n = bad = 0
@@ -68,7 +68,7 @@ def validate_cmd(inputs, fmt, stdin_format, kb_root):
         else:
             click.echo(f"{ci.case_id}: valid")
     if report is not None:
-        from ..serialize import graph_text
+        from ..results.serialize import graph_text
         click.echo(graph_text(report, "turtle"), nl=False)
     click.echo(f"{n} case(s), {n - bad} valid, {bad} invalid", err=True)
     sys.exit(1 if bad else 0)
@@ -97,10 +97,10 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None,
                          stdin_format: str = "json") -> tuple[int, str | None]:
     """Classify `inputs` and write them to fh in `fmt`; return (invalid cases, RDFC-1.0 SHA-256 of
     the RDF output or None for JSON). With `cases`, record each case's hash and conclusions there."""
-    from ..canonical import canonical_nquads, canonical_sha256
-    from ..results import dumps
-    from ..runmanifest import add_case, case_record, sha256_text
-    from ..serialize import graph_text, merge
+    from ..repro.canonical import canonical_nquads, canonical_sha256
+    from ..results.view import dumps
+    from ..repro.run_manifest import add_case, case_record, sha256_text
+    from ..results.serialize import graph_text, merge
     from rdflib import Graph
 
     results = clf.classify_paths(inputs, stdin_format)
@@ -152,8 +152,8 @@ def classify_cmd(inputs, fmt, out, manifest, stdin_format, kb_root):
     """Classify cases: urgency, actions, warnings, differential, risk factors and missing findings,
     each with the rule, statements and references behind it. One JSON object for a single case,
     JSON Lines (input order) for several. Exit 0 if all were classified, 1 if any was invalid."""
-    from ..classify import Classifier
-    from ..runmanifest import RunRecord, write
+    from ..pipeline import Classifier
+    from ..repro.run_manifest import RunRecord, write
     from .guards import refuse_output_read_as_input
 
     if manifest and "-" in inputs:
@@ -167,7 +167,7 @@ def classify_cmd(inputs, fmt, out, manifest, stdin_format, kb_root):
         sink = HashingWriter(fh)
         invalid, canonical = write_classification(clf, inputs, fmt, sink, cases, stdin_format)
     if manifest:
-        from ..runmanifest import rel
+        from ..repro.run_manifest import rel
         mdir = Path(manifest).resolve().parent
         record = RunRecord("classify", {"format": fmt}, [Path(p) for p in inputs], cases=cases, output={
             "path": rel(Path(out), mdir) if out not in (None, "-") else None, "format": fmt,

@@ -21,9 +21,9 @@ def coverage_cmd(manifest, tests_dir, kb_root):
     """Report every recommendation and the rules implementing it, every rule and the manifest
     entries exercising it, and the informational statements; exit 1 on a recommendation with no
     rule or a rule with no test."""
-    from ..classify import Classifier
-    from ..coverage import compute, render
-    from ..manifests import anchor_for, read_manifest
+    from ..pipeline import Classifier
+    from ..kb.coverage import compute, render
+    from ..kb.manifests import anchor_for, read_manifest
 
     clf = Classifier(kb_root=kb_root)
     root = clf.kb.paths.root

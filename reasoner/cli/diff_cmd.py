@@ -39,7 +39,7 @@ def diff_cmd(base, cases, fmt, out, kb_root):
     `git diff --exit-code`), 2 on a usage error (unknown ref, not a git repository, missing
     directory, a knowledge base that does not load)."""
     from ..errors import DorsumError
-    from ..impact import diff, render_table
+    from ..repro.impact import diff, render_table
 
     try:
         report = diff(base, kb_root, [cases])

@@ -19,8 +19,8 @@ def docs_cmd(out_dir, kb_root):
     catalogue (HTML and Markdown), pathway diagram (DOT, and SVG when Graphviz's `dot` is
     installed) and an index with the knowledge base's version and SHA-256. Offline and
     deterministic: the same knowledge base gives byte-identical files."""
-    from ..docs import generate
-    from ..kb import load_kb
+    from ..docs.site import generate
+    from ..kb.knowledge_base import load_kb
 
     start = time.perf_counter()
     result = generate(out_dir, load_kb(kb_root))

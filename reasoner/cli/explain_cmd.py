@@ -18,8 +18,8 @@ def explain_cmd(inputs, stdin_format, kb_root):
     """Explain the classification of each case of the inputs (files, directories, or '-' for
     standard input): conclusions, then the proof tree (conclusion <- rule <- premises <- input
     findings), statements and references. Exit 1 if any case is invalid."""
-    from ..classify import Classifier
-    from ..report import render_report
+    from ..pipeline import Classifier
+    from ..results.report import render_report
 
     clf = Classifier(kb_root=kb_root)
     results = list(clf.classify_paths(inputs, stdin_format))

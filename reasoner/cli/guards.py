@@ -22,7 +22,7 @@ def output_read_as_input(output, inputs, what: str = "output") -> str | None:
     case-file suffix: the directory is listed for case files, and a command writing its results
     there would read them as cases while it writes them, without end. Judged at any depth below an
     input directory, so a listing that recursed would still be covered."""
-    from ..intake import INPUT_SUFFIXES
+    from ..case.intake import INPUT_SUFFIXES
 
     if output in (None, "-"):
         return None

@@ -38,11 +38,11 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     if --store is neither a store nor a new or empty directory, or is a damaged store (left as it is)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ..classify import Classifier
-    from ..runmanifest import add_case, graph_record
-    from ..shacl_compile import ShapeCompileError
+    from ..pipeline import Classifier
+    from ..repro.run_manifest import add_case, graph_record
+    from ..shacl.compiler import ShapeCompileError
     from ..errors import DorsumError
-    from ..store import ChunkWriter, StoreError, open_store, store_kb, stored_kb_sha, stored_case
+    from ..store.case_store import ChunkWriter, StoreError, open_store, store_kb, stored_kb_sha, stored_case
     from .guards import click_error, refuse_output_read_as_input
 
     jobs = _jobs(jobs)
@@ -85,7 +85,7 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
         parallel = None
         try:
             if jobs > 1:
-                from ..parallel import ParallelLoad
+                from ..store.parallel_load import ParallelLoad
                 parallel = ParallelLoad(clf.kb, jobs, chunk, kb_root, shacl_engine, records=cases is not None)
                 stream = parallel.chunks(inputs)
             else:
@@ -109,7 +109,7 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     if manifest:
         from pathlib import Path
 
-        from ..runmanifest import RunRecord, load_output, write
+        from ..repro.run_manifest import RunRecord, load_output, write
         write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases,
                                         output={**load_output(clf.kb, cases), "store": str(store_path)}), clf.kb)
     sys.exit(1 if counts["invalid"] else 0)
@@ -132,7 +132,7 @@ def _jobs(value: str) -> int:
 
 def load_digest(clf, inputs, options: dict) -> tuple[str, None, dict]:
     """Re-classify a recorded load (no store is written) and return its output hash and cases."""
-    from ..runmanifest import add_case, graph_record, load_output
+    from ..repro.run_manifest import add_case, graph_record, load_output
 
     cases: dict = {}
     for results in clf.classify_chunks(inputs, int(options.get("chunk", 200)), view=False):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-# what makes a directory a knowledge base (reasoner/paths.py names them)
+# what makes a directory a knowledge base (reasoner/kb/paths.py names them)
 KB_PARTS = ("ontology/", "shapes/", "queries/", "context/case.context.jsonld")
 
 

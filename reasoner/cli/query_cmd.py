@@ -34,10 +34,10 @@ def query_cmd(query_file, name, query_text, store_path, fmt, list_queries, timeo
     query's FROM / FROM NAMED or --default-graph-uri / --named-graph-uri say otherwise). The store
     is opened read-only, never created or repaired; the query runs in a child process with the
     endpoint's memory limit and the time limit, and is stopped past either."""
-    from ..analytics import list_saved, saved_query
+    from ..query.analytics import list_saved, saved_query
     from ..errors import DorsumError
-    from ..kb import kb_paths
-    from ..query_limits import run_limited
+    from ..kb.knowledge_base import kb_paths
+    from ..query.limits import run_limited
     from .guards import click_error
 
     paths = kb_paths(kb_root)

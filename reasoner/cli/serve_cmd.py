@@ -44,7 +44,7 @@ def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, a
     that opens cleanly: no other directory is made a store (exit 2, nothing changed). A request
     whose Host is not the server's address is refused (421); POST /classify takes application/json
     from the same origin only, and stores (?store=true) only with --allow-store, never an invalid case."""
-    from ..store import StoreError, open_store
+    from ..store.case_store import StoreError, open_store
     from .guards import click_error
 
     try:  # before the server starts: a clear one-line error, and a damaged store is never opened for writing
@@ -52,7 +52,7 @@ def serve_cmd(store_path, host, port, timeout, max_results, workers, max_body, a
     except StoreError as exc:
         raise click_error(exc) from None
     del view
-    from ..server import Settings, serve
+    from ..serve.app import Settings, serve
 
     serve(Settings(store_path, timeout, max_results, workers, max_body, kb_root, host=host, port=port,
                    allow_store=allow_store, allowed_hosts=allowed_hosts, header_timeout=header_timeout,

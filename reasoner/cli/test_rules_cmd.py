@@ -24,10 +24,9 @@ def test_rules_cmd(manifests, select, fmt, earl, kb_root):
 
     Exit 0 when every entry passes, 1 when one fails, 2 when a manifest cannot be read or breaks
     shapes/test-manifest.ttl."""
-    from ..classify import Classifier
-    from ..manifests import (ManifestError, anchor_for, earl_report, read_manifest, run, unincluded_manifests,
-                             validate_entries)
-    from ..serialize import bind_prefixes, graph_text
+    from ..pipeline import Classifier
+    from ..kb.manifests import ManifestError, anchor_for, earl_report, read_manifest, run, unincluded_manifests, validate_entries
+    from ..results.serialize import bind_prefixes, graph_text
 
     clf = Classifier(kb_root=kb_root)
     root = clf.kb.paths.root

@@ -23,10 +23,9 @@ def verify_cmd(manifest, kb_root):
     the manifest is unusable (not a manifest, a key missing or of the wrong type) or its knowledge
     base fails `dorsum check --no-reasoner` (refused before anything of it is run; the knowledge
     base and command to be run are printed first)."""
-    from ..classify import Classifier
-    from ..intake import expand_paths
-    from ..runmanifest import (case_differences, environment, file_differences, kb_files, read, rel,
-                               resolve, sha256_file)
+    from ..pipeline import Classifier
+    from ..case.intake import expand_paths
+    from ..repro.run_manifest import case_differences, environment, file_differences, kb_files, read, rel, resolve, sha256_file
 
     path = Path(manifest)
     try:
@@ -44,7 +43,7 @@ def verify_cmd(manifest, kb_root):
     # rules fail `dorsum check --no-reasoner` (a manifest may name any directory as its knowledge base)
     click.echo(f"re-running: dorsum {doc['command']} on {len(inputs)} recorded input(s) with the knowledge base at "
                f"{root.resolve()}" + (" (from --kb)" if kb_root else " (recorded in the manifest)"))
-    from ..check import run_check
+    from ..kb.check import run_check
     report = run_check(root, reasoner=False)
     if not report.ok:
         errors = [p for p in report.problems if p.severity == "ERROR"]

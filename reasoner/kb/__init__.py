@@ -1,0 +1,1 @@
+"""The knowledge base: where it lives, loading and hashing it, its rule files, `dorsum check` (HermiT, shapes, QA queries, pathway guards), coverage and the hazard log, and the rule test manifests."""

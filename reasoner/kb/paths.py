@@ -1,0 +1,68 @@
+"""Where the knowledge base lives.
+
+The knowledge base is a directory with ontology/, shapes/ and queries/. By default it is the copy
+installed with the package (a wheel), or the checkout dorsum runs from (editable install);
+DORSUM_KB or --kb points elsewhere (a temporary copy in
+tests, another git ref in a diff).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class KBPaths:
+    root: Path
+
+    @property
+    def ontology(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def shapes(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def queries(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def rules(self) -> Path:
+        return self.queries / "rules"
+
+    @property
+    def inference(self) -> Path:
+        return self.queries / "inference"
+
+    @property
+    def checks(self) -> Path:
+        return self.queries / "checks"
+
+    @property
+    def analytics(self) -> Path:
+        return self.queries / "analytics"
+
+    @property
+    def context(self) -> Path:
+        return self.root / "context" / "case.context.jsonld"
+
+
+INSTALLED_KB = Path(__file__).resolve().parents[1] / "_kb"  # reasoner/_kb, beside the package (setup.py)
+
+
+def default_root() -> Path:
+    """DORSUM_KB; else the copy a wheel installs beside the package (setup.py puts it there);
+    else, in a checkout or an editable install, the checkout's own top-level directories."""
+    env = os.environ.get("DORSUM_KB")
+    if env:
+        return Path(env).resolve()
+    if (INSTALLED_KB / "ontology").is_dir():
+        return INSTALLED_KB
+    return Path(__file__).resolve().parents[2]
+
+
+def kb_paths(root: str | Path | None = None) -> KBPaths:
+    return KBPaths(Path(root).resolve() if root else default_root())

@@ -1,0 +1,529 @@
+"""What a knowledge-base change changes: one case corpus classified by two knowledge bases.
+
+`dorsum diff` compares a base knowledge base (a directory, or the knowledge-base directories of a
+git ref extracted to a temporary directory) with the working one, case by case. For every case
+whose conclusions differ it names the field, the values before and after, and the rules (with the
+statements they implement) that produced each conclusion that appeared, disappeared or changed.
+It also lists the knowledge-base files that differ and the rule files among them. The report is a
+plain dict, deterministic (sorted, no timestamps) so two runs give the same bytes.
+
+Nothing here knows a clinical term: the compared fields are the keys of the result view
+(reasoner/results/view.py), listed once in FIELDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..errors import DorsumError
+from ..kb.paths import kb_paths
+
+KB_DIRS = ("ontology", "shapes", "queries", "context")
+CHUNK = 250            # cases classified per engine run (bounds memory on a large corpus)
+CACHE_SIZE = 4         # loaded knowledge bases kept per process, by content
+
+
+class DiffUsageError(DorsumError):
+    """A base or corpus that cannot be compared (bad ref, not a knowledge base, not a repository)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A conclusion list of the result view: its JSON key, the key naming each item, and the item
+    attributes whose change counts as a change of the item."""
+
+    name: str
+    key: str
+    attrs: tuple = ()
+    single: bool = False   # the view holds one object (or null), not a list
+
+
+FIELDS = (
+    Field("urgency", "level", ("within_days", "strength"), single=True),
+    Field("actions", "action", ("within_days", "strength")),
+    Field("warnings", "warning"),
+    Field("differential", "diagnosis"),
+    Field("risk_factors", "factor"),
+    Field("missing", "finding"),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# the two sides
+
+
+@dataclass
+class Side:
+    """One knowledge base: its root on disk while the diff runs, and where it came from."""
+
+    root: Path
+    info: dict = field(default_factory=dict)   # what the report says about where it came from
+
+
+def _git(args: list[str], cwd: Path, binary: bool = False) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=not binary, check=False)
+    except FileNotFoundError as exc:
+        raise DiffUsageError("git is not installed: a git ref as --base needs it") from exc
+
+
+def git_location(root: Path) -> tuple[Path, str]:
+    """(top level of the repository containing root, root's path inside it as 'a/b/' or '')."""
+    top = _git(["rev-parse", "--show-toplevel"], root)
+    if top.returncode != 0:
+        raise DiffUsageError(f"the knowledge base {root} is not in a git repository; "
+                             "give --base a knowledge-base directory instead")
+    prefix = _git(["rev-parse", "--show-prefix"], root)
+    return Path(top.stdout.strip()), prefix.stdout.strip()
+
+
+def resolve_commit(ref: str, top: Path) -> str:
+    if not ref or ref.startswith("-"):
+        raise DiffUsageError(f"'{ref}' is not a git ref")
+    res = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top)
+    if res.returncode != 0 or not res.stdout.strip():
+        raise DiffUsageError(f"'{ref}' is neither a knowledge-base directory nor a git ref of the repository at {top}")
+    return res.stdout.strip()
+
+
+def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """Regular files and directories with relative paths only (git archive of our own tree gives
+    nothing else; this refuses anything that could write outside the target)."""
+    out = []
+    for m in tar.getmembers():
+        parts = Path(m.name).parts
+        if m.name.startswith("/") or ".." in parts or not (m.isfile() or m.isdir()):
+            continue
+        out.append(m)
+    return out
+
+
+def extract_ref(ref: str, head_root: Path, dest: Path) -> dict:
+    """Extract the knowledge-base directories of `ref` (of the repository holding head_root) into
+    dest: `git archive <commit> -- ontology shapes queries context`, unpacked in Python."""
+    top, prefix = git_location(head_root)
+    commit = resolve_commit(ref, top)
+    tree = f"{commit}:{prefix.rstrip('/')}" if prefix else commit
+    listing = _git(["ls-tree", "-d", "--name-only", tree], top)
+    present = [d for d in KB_DIRS if d in set(listing.stdout.split("\n"))] if listing.returncode == 0 else []
+    if "ontology" not in present:
+        where = f"{prefix}ontology/" if prefix else "ontology/"
+        raise DiffUsageError(f"git ref '{ref}' ({commit[:12]}) has no {where}: no knowledge base there")
+    res = _git(["archive", "--format=tar", tree, "--", *present], top, binary=True)
+    if res.returncode != 0:
+        msg = res.stderr.decode("utf-8", "replace").strip()
+        raise DiffUsageError(f"git archive of '{ref}' failed: {msg}")
+    with tarfile.open(fileobj=io.BytesIO(res.stdout), mode="r:") as tar:
+        members = _safe_members(tar)
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(dest, members=members, filter="data")
+        else:  # pragma: no cover - Python before 3.11.4
+            tar.extractall(dest, members=members)
+    return {"ref": ref, "commit": commit, "kind": "git"}
+
+
+def is_kb_root(path: Path) -> bool:
+    return path.is_dir() and (path / "ontology").is_dir()
+
+
+@contextmanager
+def sides(base: str, kb_root: str | Path | None) -> Iterator[tuple[Side, Side]]:
+    """(base, head): base is a knowledge-base directory or a git ref, extracted to a temporary
+    directory that lives as long as the context; head is the working knowledge base."""
+    head_root = kb_paths(kb_root).root
+    if not is_kb_root(head_root):
+        raise DiffUsageError(f"{head_root} is not a knowledge base (no ontology/ directory)")
+    head = Side(head_root, {"kind": "directory", "root": str(head_root)})
+    as_dir = Path(base).expanduser()
+    if is_kb_root(as_dir):
+        root = as_dir.resolve()
+        yield Side(root, {"kind": "directory", "root": str(root)}), head
+        return
+    with tempfile.TemporaryDirectory(prefix="dorsum-diff-") as tmp:
+        try:
+            info = extract_ref(base, head_root, Path(tmp))
+        except DiffUsageError as exc:
+            if as_dir.is_dir():
+                raise DiffUsageError(f"'{base}' is a directory without ontology/ (not a knowledge base) "
+                                     "and not a git ref") from exc
+            raise
+        yield Side(Path(tmp), info), head
+
+
+# --------------------------------------------------------------------------------------------
+# knowledge-base files
+
+
+def kb_files(root: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file of the knowledge-base directories (hidden files and
+    caches left out)."""
+    out = {}
+    for d in KB_DIRS:
+        base = root / d
+        if not base.is_dir():
+            continue
+        for p in base.rglob("*"):
+            rel = p.relative_to(root)
+            if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+                out[rel.as_posix()] = p.read_bytes()
+    return out
+
+
+def content_digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(f"{rel}\0{hashlib.sha256(files[rel]).hexdigest()}\n".encode())
+    return h.hexdigest()
+
+
+def file_changes(before: dict[str, bytes], after: dict[str, bytes]) -> dict:
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(p for p in set(before) & set(after) if before[p] != after[p]),
+    }
+
+
+def _queries_by_file(kb) -> dict[str, object]:
+    return {Path(r.relpath).as_posix(): r for r in (*kb.rules, *kb.inference, *kb.checks)}
+
+
+def rule_changes(changes: dict, kb_before, kb_after) -> list[dict]:
+    """The rule (and inference and check) files among the changed files, with the header keys
+    whose value changed."""
+    b, a = _queries_by_file(kb_before), _queries_by_file(kb_after)
+    out = []
+    for kind in ("added", "removed", "changed"):
+        for path in changes[kind]:
+            rb, ra = b.get(path), a.get(path)
+            if rb is None and ra is None:
+                continue
+            entry = {"file": path, "change": kind, "rule": (ra or rb).iri}
+            if rb is not None and ra is not None:
+                if rb.iri != ra.iri:
+                    entry["rule_before"] = rb.iri
+                header = {}
+                for key in sorted(set(rb.header) | set(ra.header)):
+                    vb, va = rb.header.get(key), ra.header.get(key)
+                    if vb != va:
+                        header[key] = {"before": vb, "after": va}
+                entry["header"] = header
+                entry["query_changed"] = _body(rb.text) != _body(ra.text)
+            out.append(entry)
+    return sorted(out, key=lambda e: (e["file"], e["change"]))
+
+
+def _body(text: str) -> str:
+    """A query without its comment lines: what runs."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# loading and classifying
+
+
+_CLASSIFIERS: "OrderedDict[str, object]" = OrderedDict()
+
+
+def load_classifier(root: Path, digest: str):
+    """A Classifier for the knowledge base at root. Kept per process by the content digest of its
+    files, so a second side (or a second diff) with the same files is not loaded again; its lazy
+    parts are computed now, so it never reads root again (a temporary directory may be gone)."""
+    from ..pipeline import Classifier
+
+    clf = _CLASSIFIERS.get(digest)
+    if clf is not None:
+        _CLASSIFIERS.move_to_end(digest)
+        return clf
+    clf = Classifier(kb_root=root)
+    _ = clf.kb.version, clf.kb.sha256, clf.kb.case_shapes  # read now, while root exists
+    _CLASSIFIERS[digest] = clf
+    while len(_CLASSIFIERS) > CACHE_SIZE:
+        _CLASSIFIERS.popitem(last=False)
+    return clf
+
+
+def _items(field_: Field, js: dict) -> dict[str, dict]:
+    raw = js.get(field_.name)
+    entries = ([raw] if raw else []) if field_.single else (raw or [])
+    out = {}
+    for e in entries:
+        key = e.get(field_.key)
+        if key is None:
+            continue
+        rules = e.get("rules") or ([e["rule"]] if e.get("rule") else [])
+        out[str(key)] = {"attrs": {a: e.get(a) for a in field_.attrs}, "rules": sorted(set(rules)),
+                         "statements": sorted(set(e.get("statements") or []))}
+    return out
+
+
+@dataclass
+class Outcome:
+    """What the diff needs of one case result."""
+
+    case_id: str
+    source: str
+    status: str
+    errors: list
+    fields: dict           # field name -> item key -> {"attrs", "rules", "statements"}
+
+
+def project(result) -> Outcome:
+    js = result.json
+    errors = sorted(f"{e.get('path') or '(case)'}: {e.get('message')}" for e in js.get("errors") or [])
+    fields = {f.name: _items(f, js) for f in FIELDS} if result.ok else {}
+    return Outcome(result.case_id, result.source, result.status, errors, fields)
+
+
+def classify_corpus(clf, root: Path, paths: Iterable[str | Path]) -> dict[tuple[str, int], Outcome]:
+    """Every case of the corpus, keyed by (case id, occurrence) so a repeated id stays apart."""
+    from ..case.intake import read_cases
+
+    out: dict[tuple[str, int], Outcome] = {}
+    seen: dict[str, int] = {}
+    inputs = read_cases(paths, kb_paths(root).context)
+    while True:
+        chunk = [ci for _, ci in zip(range(CHUNK), inputs)]
+        if not chunk:
+            return out
+        for r in clf.classify_many(chunk):
+            n = seen[r.case_id] = seen.get(r.case_id, 0) + 1
+            out[(r.case_id, n)] = project(r)
+
+
+# --------------------------------------------------------------------------------------------
+# comparing
+
+
+def _show(field_: Field, key: str, item: dict):
+    """An item as the report shows it: its key, with its attributes when the field has some."""
+    if not field_.attrs:
+        return key
+    return {field_.key: key, **item["attrs"]}
+
+
+def _responsible(sides_by_rule: dict, items_by_rule: dict, rule_info: dict, changed_rules: set,
+                 fallback: dict) -> list[dict]:
+    """Each rule behind an item that appeared, disappeared or changed: its file, the statements it
+    implements (or, for a query the knowledge base does not list, those the result names), the
+    sides it fired on, the items it concluded, and whether its file changed."""
+    out = []
+    for rule in sorted(sides_by_rule):
+        info = rule_info.get(rule, {})
+        out.append({
+            "rule": rule,
+            "file": info.get("file"),
+            "statements": sorted(info.get("statements") or fallback.get(rule, set())),
+            "sides": sorted(sides_by_rule[rule]),
+            "for": sorted(items_by_rule[rule]),
+            "rule_file_changed": rule in changed_rules,
+        })
+    return out
+
+
+def compare_field(field_: Field, before: dict, after: dict, rule_info: dict, changed_rules: set) -> dict | None:
+    appeared = sorted(set(after) - set(before))
+    disappeared = sorted(set(before) - set(after))
+    changed = sorted(k for k in set(before) & set(after) if before[k]["attrs"] != after[k]["attrs"])
+    if not (appeared or disappeared or changed):
+        return None
+    sides_by_rule: dict[str, set] = {}
+    items_by_rule: dict[str, set] = {}
+    fallback: dict[str, set] = {}
+
+    def blame(item: dict, side: str, key: str) -> None:
+        for rule in item["rules"]:
+            sides_by_rule.setdefault(rule, set()).add(side)
+            items_by_rule.setdefault(rule, set()).add(key)
+            fallback.setdefault(rule, set()).update(item["statements"])
+
+    for k in disappeared:
+        blame(before[k], "base", k)
+    for k in appeared:
+        blame(after[k], "head", k)
+    for k in changed:
+        blame(before[k], "base", k)
+        blame(after[k], "head", k)
+
+    def value(items: dict):
+        shown = [_show(field_, k, items[k]) for k in sorted(items)]
+        return (shown[0] if shown else None) if field_.single else shown
+
+    return {
+        "field": field_.name,
+        "before": value(before),
+        "after": value(after),
+        "appeared": appeared,
+        "disappeared": disappeared,
+        "changed": [{"item": k, "before": before[k]["attrs"], "after": after[k]["attrs"]} for k in changed],
+        "responsible": _responsible(sides_by_rule, items_by_rule, rule_info, changed_rules, fallback),
+    }
+
+
+def compare_case(b: Outcome | None, a: Outcome | None, rule_info: dict, changed_rules: set) -> list[dict]:
+    sb, sa = (b.status if b else "absent"), (a.status if a else "absent")
+    if sb != sa:
+        return [{"field": "status", "before": sb, "after": sa,
+                 "errors": {"before": b.errors if b else [], "after": a.errors if a else []}, "responsible": []}]
+    if sb != "classified":
+        if b.errors != a.errors:
+            return [{"field": "errors", "before": b.errors, "after": a.errors, "responsible": []}]
+        return []
+    out = []
+    for f in FIELDS:
+        change = compare_field(f, b.fields.get(f.name, {}), a.fields.get(f.name, {}), rule_info, changed_rules)
+        if change:
+            out.append(change)
+    return out
+
+
+def _rule_info(*kbs) -> dict:
+    """Rule IRI -> its file and the statements it implements, on either side (union)."""
+    info: dict[str, dict] = {}
+    for kb in kbs:
+        for r in (*kb.rules, *kb.inference, *kb.checks):
+            e = info.setdefault(r.iri, {"file": Path(r.relpath).as_posix(), "statements": set()})
+            e["statements"].update(r.implements)
+    return info
+
+
+def diff(base: str, kb_root: str | Path | None, cases: Iterable[str | Path]) -> dict:
+    """The whole report: both sides, the files that differ, and every changed case."""
+    cases = [str(c) for c in cases]
+    with sides(base, kb_root) as (b, h):
+        files_b, files_h = kb_files(b.root), kb_files(h.root)
+        clf_b = load_classifier(b.root, content_digest(files_b))
+        clf_h = load_classifier(h.root, content_digest(files_h))
+        out_b = classify_corpus(clf_b, b.root, cases)
+        out_h = classify_corpus(clf_h, h.root, cases)
+    changes = file_changes(files_b, files_h)
+    rules = rule_changes(changes, clf_b.kb, clf_h.kb)
+    changed_rules = {r["rule"] for r in rules} | {r["rule_before"] for r in rules if "rule_before" in r}
+    rule_info = _rule_info(clf_b.kb, clf_h.kb)
+    report_cases = []
+    for key in sorted(set(out_b) | set(out_h)):
+        ob, oh = out_b.get(key), out_h.get(key)
+        fields = compare_case(ob, oh, rule_info, changed_rules)
+        if fields:
+            case = key[0] if key[1] == 1 else f"{key[0]}#{key[1]}"
+            report_cases.append({"case": case, "source": (oh or ob).source, "changes": fields})
+    total = len(set(out_b) | set(out_h))
+    return {
+        "base": {**b.info, "version": clf_b.kb.version, "sha256": clf_b.kb.sha256},
+        "head": {**h.info, "version": clf_h.kb.version, "sha256": clf_h.kb.sha256},
+        "cases_from": cases,
+        "kb_files": changes,
+        "rules_changed": rules,
+        "summary": {
+            "cases": total,
+            "changed": len(report_cases),
+            "unchanged": total - len(report_cases),
+            "invalid": {"base": sum(o.status != "classified" for o in out_b.values()),
+                        "head": sum(o.status != "classified" for o in out_h.values())},
+        },
+        "cases": report_cases,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# rendering
+
+
+def _local(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _fmt_item(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, dict):
+        keys = list(v)
+        head, rest = v[keys[0]], [f"{k}={v[k]}" for k in keys[1:] if v[k] is not None]
+        return f"{head} ({', '.join(rest)})" if rest else str(head)
+    return str(v)
+
+
+def _fmt_value(v, marks: dict | None = None) -> str:
+    """A field value, an item a line; with marks (item -> "-" gone, "+" new, "~" changed) every
+    line starts with its mark or a blank."""
+    items = v if isinstance(v, list) else ([] if v is None else [v])
+    if not items:
+        return "(none)"
+    if marks is None:
+        return "\n".join(_fmt_item(x) for x in items)
+    keyed = [(str(next(iter(x.values())) if isinstance(x, dict) else x), x) for x in items]
+    return "\n".join(f"{marks.get(k, ' ')} {_fmt_item(x)}" for k, x in keyed)
+
+
+def render_table(report: dict, console) -> None:
+    """The report for a person: both sides, the files and rules that differ, a row per changed
+    field of each changed case with the rules responsible (* marks a rule whose file changed)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    def side(s: dict) -> str:
+        where = f"{s['ref']} ({s['commit'][:12]})" if s.get("kind") == "git" else s.get("root", "")
+        return f"{escape(where)}: version {escape(s['version'])}, sha256 {s['sha256'][:16]}..."
+
+    console.rule("dorsum diff")
+    console.print(f"[bold]base[/bold] {side(report['base'])}")
+    console.print(f"[bold]head[/bold] {side(report['head'])}")
+    kf = report["kb_files"]
+    if not any(kf.values()):
+        console.print("knowledge-base files: identical")
+    else:
+        console.print(f"knowledge-base files: {len(kf['changed'])} changed, {len(kf['added'])} added, "
+                      f"{len(kf['removed'])} removed")
+        for kind in ("changed", "added", "removed"):
+            for p in kf[kind]:
+                console.print(f"  {kind:8} {escape(p)}")
+    if report["rules_changed"]:
+        console.print("rule files changed:")
+        for r in report["rules_changed"]:
+            notes = [f"{k}: {v['before']} -> {v['after']}" for k, v in r.get("header", {}).items()]
+            if r.get("query_changed"):
+                notes.append("query changed")
+            extra = f" ({'; '.join(notes)})" if notes else ""
+            console.print(f"  {r['change']:8} {escape(_local(r['rule']))}  {escape(r['file'])}{escape(extra)}")
+    s = report["summary"]
+    console.print(f"[bold]cases: {s['cases']}, {s['changed']} changed, {s['unchanged']} unchanged; invalid: "
+                  f"{s['invalid']['base']} on base, {s['invalid']['head']} on head[/bold]")
+    if not report["cases"]:
+        return
+    console.print("before/after: - gone, + new, ~ changed; responsible: each rule (the side it fired on) "
+                  "and the statements it implements; * its file changed")
+    for case in report["cases"]:
+        table = Table(title=escape(case["case"]), title_justify="left", title_style="bold", show_lines=True,
+                      expand=True, width=min(console.width, 140))
+        table.add_column("field", overflow="fold")
+        table.add_column("before", overflow="fold", ratio=2)
+        table.add_column("after", overflow="fold", ratio=2)
+        table.add_column("responsible", overflow="fold", ratio=3)
+        for ch in case["changes"]:
+            if ch["field"] == "status":
+                before = "\n".join([ch["before"], *ch["errors"]["before"]])
+                after = "\n".join([ch["after"], *ch["errors"]["after"]])
+            elif ch["field"] == "errors":
+                before, after = _fmt_value(ch["before"]), _fmt_value(ch["after"])
+            else:
+                changed = {c["item"]: "~" for c in ch["changed"]}
+                before = _fmt_value(ch["before"], {**{k: "-" for k in ch["disappeared"]}, **changed})
+                after = _fmt_value(ch["after"], {**{k: "+" for k in ch["appeared"]}, **changed})
+            resp = []
+            for r in ch["responsible"]:
+                mark = "*" if r["rule_file_changed"] else ""
+                resp.append(f"{mark}{_local(r['rule'])} ({'/'.join(r['sides'])})")
+                resp.extend(f"  {_local(x)}" for x in r["statements"])
+            table.add_row(ch["field"], escape(before), escape(after), escape("\n".join(resp)) or "-")
+        console.print(table)
+    from .. import DISCLAIMER
+    console.print(f"\n[italic]{escape(DISCLAIMER)}[/italic]")

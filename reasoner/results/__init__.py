@@ -1,0 +1,1 @@
+"""Results out: provenance (PROV-O), the JSON view, the human-readable report and RDF serialisation."""

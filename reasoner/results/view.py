@@ -1,0 +1,270 @@
+"""The JSON view of a result graph: what a clinician-informatician reads, with its provenance.
+
+Conclusions of one kind about the same concept (two rules recommending the same action) are
+shown once: with the shortest within_days, the rule that set it, and the statements, references
+and findings of all of them. Lists are sorted by slug and keys come in a fixed order, so the same
+graph always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+
+from .. import DISCLAIMER
+from ..namespaces import DORSUM, PROV
+from .provenance import SOURCE_RELATIONS
+
+SUPPORT_RELATIONS = tuple(r for r in SOURCE_RELATIONS if r != DORSUM.conflictsWith)
+
+KINDS = (  # JSON list, conclusion class, property naming the concept, JSON key for the slug
+    ("actions", DORSUM.ActionRecommendation, DORSUM.action, "action"),
+    ("warnings", DORSUM.WarningConclusion, DORSUM.warning, "warning"),
+    ("differential", DORSUM.DifferentialConclusion, DORSUM.diagnosis, "diagnosis"),
+    ("risk_factors", DORSUM.RiskFactorConclusion, DORSUM.riskFactor, "factor"),
+)
+
+
+def number(lit: Literal):
+    """A JSON number from an RDF numeric literal (integers stay integers)."""
+    v = lit.toPython()
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (Decimal, float)):
+        return int(v) if v == int(v) else float(v)
+    return v
+
+
+class TripleIndex:
+    """The few read operations the JSON view needs (value, objects, subjects, membership) over a
+    list of rdflib triples, without building an rdflib Graph (about 20 us a triple): the view of a
+    case is read from its result triples directly. Answers equal an rdflib Graph's over the same
+    triples (the view's output is tested byte-identical)."""
+
+    def __init__(self, triples):
+        self._sp: dict = {}
+        self._po: dict = {}
+        self._all: set = set()
+        for t in triples:
+            if t in self._all:
+                continue
+            self._all.add(t)
+            s, p, o = t
+            self._sp.setdefault((s, p), []).append(o)
+            self._po.setdefault((p, o), []).append(s)
+
+    def __contains__(self, triple) -> bool:
+        s, p, o = triple
+        if o is None:
+            return bool(self._sp.get((s, p)))
+        return triple in self._all
+
+    def objects(self, s, p):
+        return iter(self._sp.get((s, p), ()))
+
+    def subjects(self, p, o):
+        return iter(self._po.get((p, o), ()))
+
+    def value(self, s, p):
+        objs = self._sp.get((s, p))
+        return objs[0] if objs else None
+
+
+class ResultView:
+    def __init__(self, kb, ctx):
+        self.kb = kb
+        self.ctx = ctx
+        self.kbg = kb.graph
+        self._memo: dict = {}  # knowledge-base lookups (the KB never changes under a view)
+
+    def _cached(self, key, compute):
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = compute()
+        return hit
+
+    # -------------------------------------------------------------- small lookups
+    def slug(self, iri) -> str:
+        return self._cached(("slug", iri), lambda: self._slug(iri))
+
+    def _slug(self, iri) -> str:
+        n = self.kbg.value(iri, SKOS.notation)
+        return str(n) if n is not None else self.ctx.slug(str(iri))
+
+    def label(self, iri) -> str:
+        return self._cached(("label", iri), lambda: self._label(iri))
+
+    def _label(self, iri) -> str:
+        labels = sorted(self.kbg.objects(iri, RDFS.label), key=lambda l: (l.language != "en", str(l)))
+        return str(labels[0]) if labels else self.slug(iri)
+
+    # -------------------------------------------------------------- provenance of one conclusion
+    def rule_of(self, g: Graph, c) -> str | None:
+        act = g.value(c, PROV.wasGeneratedBy)
+        assoc = g.value(act, PROV.qualifiedAssociation) if act is not None else None
+        plan = g.value(assoc, PROV.hadPlan) if assoc is not None else None
+        return str(plan) if plan is not None else None
+
+    def because(self, g: Graph, c, seen=None) -> set[str]:
+        seen = seen if seen is not None else set()
+        if c in seen:
+            return set()
+        seen.add(c)
+        out = set()
+        for f in g.objects(c, PROV.wasDerivedFrom):
+            if (f, RDF.type, DORSUM.InputFinding) in g:
+                out.add(str(g.value(f, RDFS.label)))
+            elif (f, DORSUM.aboutCase, None) in g:
+                out |= self.because(g, f, seen)
+        for t in g.objects(c, DORSUM.becauseText):
+            out.add(str(t))
+        return out
+
+    def references_of(self, statements) -> list[dict]:
+        key = ("references", tuple(statements))
+        return [dict(r) for r in self._cached(key, lambda: self._references_of(statements))]
+
+    def _references_of(self, statements) -> list[dict]:
+        """The works that support the statements: a reference a statement conflicts with is shown
+        under conflicts, never as support."""
+        refs = {}
+        for s in statements:
+            for rel in SUPPORT_RELATIONS:
+                for r in self.kbg.objects(URIRef(s), rel):
+                    cit = self.kbg.value(r, DCTERMS.bibliographicCitation)
+                    refs[str(r)] = str(cit) if cit is not None else self.label(r)
+        return [{"id": k, "citation": refs[k]} for k in sorted(refs)]
+
+    def evidence_status(self, statements) -> str:
+        """verified when every statement behind a conclusion is verified against a primary source."""
+        return self._cached(("evidence", tuple(statements)), lambda: "verified" if statements and all(
+            self.kbg.value(URIRef(s), DORSUM.verification) == DORSUM.verified for s in statements) else "unverified")
+
+    def conflicts_of(self, statements) -> list[dict]:
+        """The recorded article-versus-source conflicts among the statements a conclusion cites or
+        departs from."""
+        key = ("conflicts", tuple(statements))
+        return [dict(c) for c in self._cached(key, lambda: [
+            {"statement": s, "note": str(note)} for s in statements
+            for note in [self.kbg.value(URIRef(s), DORSUM.conflictNote)] if note is not None])]
+
+    def merged(self, g: Graph, conclusions: list) -> dict:
+        """Provenance of one or more conclusions about the same thing, and the deciding one."""
+        def days(c):
+            d = g.value(c, DORSUM.withinDays)
+            return number(d) if d is not None else None
+        ranked = sorted(conclusions, key=lambda c: (days(c) is None, days(c) if days(c) is not None else 0,
+                                                    self.rule_of(g, c) or "", str(c)))
+        deciding = ranked[0]
+        rules = sorted({r for r in (self.rule_of(g, c) for c in conclusions) if r})
+        statements = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.supportedBy)})
+        departs = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.departsFrom)})
+        because = sorted(set().union(*(self.because(g, c) for c in conclusions)))
+        out = {"within_days": days(deciding)}
+        if out["within_days"] is not None:
+            target = g.value(deciding, DORSUM.timeTarget)
+            out["within_days_label"] = self.label(target) if target is not None else None
+        strength = g.value(deciding, DORSUM.strength)
+        if strength is None:
+            strength = next((g.value(c, DORSUM.strength) for c in ranked if g.value(c, DORSUM.strength) is not None), None)
+        if strength is not None:
+            out["strength"] = self.slug(strength)
+        out["rule"] = self.rule_of(g, deciding)
+        out["rules"] = rules
+        out["statements"] = statements
+        out["references"] = self.references_of(statements)
+        out["because"] = because
+        pathway = g.value(deciding, DORSUM.pathway)
+        out["pathway"] = self.slug(pathway) if pathway is not None else None
+        out["evidence_status"] = self.evidence_status(statements)
+        out["conflicts"] = self.conflicts_of(sorted(set(statements) | set(departs)))
+        return out
+
+    # -------------------------------------------------------------- the whole result
+    def classified(self, case_id: str, case_iri: str, g: Graph) -> dict:
+        case = URIRef(case_iri)
+
+        def about(cls):
+            return sorted((c for c in g.subjects(DORSUM.aboutCase, case) if (c, RDF.type, cls) in g), key=str)
+
+        urgency = None
+        urg = about(DORSUM.UrgencyConclusion)
+        if urg:
+            rank = lambda c: int(self.kbg.value(g.value(c, DORSUM.level), DORSUM.urgencyRank))  # noqa: E731
+            top = max(rank(c) for c in urg)
+            at_top = [c for c in urg if rank(c) == top]
+            level = g.value(at_top[0], DORSUM.level)
+            urgency = {"level": self.slug(level), "label": self.label(level)}
+            urgency.update(self.merged(g, at_top))
+        lists = {}
+        for key, cls, prop, slug_key in KINDS:
+            groups: dict = {}
+            for c in about(cls):
+                concept = g.value(c, prop)
+                groups.setdefault(self.slug(concept), (concept, []))[1].append(c)
+            items = []
+            for slug in sorted(groups):
+                concept, cs = groups[slug]
+                item = {slug_key: slug, "label": self.label(concept)}
+                m = self.merged(g, cs)
+                if key != "actions":
+                    m.pop("within_days", None)
+                    m.pop("within_days_label", None)
+                item.update(m)
+                items.append(item)
+            lists[key] = items
+        missing_groups: dict = {}
+        for c in about(DORSUM.MissingFinding):
+            prop = g.value(c, DORSUM.missingProperty)
+            path = str(self.kbg.value(prop, DORSUM.jsonPath) or self.slug(prop))
+            missing_groups.setdefault(path, []).append(c)
+        missing = []
+        for path in sorted(missing_groups):
+            cs = missing_groups[path]
+            whys = sorted({str(g.value(c, DORSUM.why)) for c in cs if g.value(c, DORSUM.why) is not None})
+            item = {"finding": path, "why": "; ".join(whys)}
+            m = self.merged(g, cs)
+            m.pop("within_days", None)
+            m.pop("within_days_label", None)
+            item.update(m)
+            missing.append(item)
+        patient = g.value(case, DORSUM.patient)
+        age_groups = sorted(self.slug(t) for t in g.objects(patient, RDF.type)
+                            if (t, SKOS.inScheme, DORSUM["scheme-age-group"]) in self.kbg) if patient is not None else []
+        pathways = sorted(self.slug(p) for p in g.objects(case, DORSUM.entersPathway))
+        return self._envelope(case_id, "classified", [], age_groups, urgency, lists, missing, pathways)
+
+    def invalid(self, case_id: str, errors: list[dict]) -> dict:
+        return self._envelope(case_id, "invalid", errors, [], None,
+                              {k: [] for k, *_ in KINDS}, [])
+
+    def _envelope(self, case_id, status, errors, age_groups, urgency, lists, missing, pathways=()) -> dict:
+        return {
+            "case": case_id,
+            "status": status,
+            "errors": errors,
+            "age_groups": age_groups,
+            "pathways": list(pathways),
+            "urgency": urgency,
+            "actions": lists["actions"],
+            "warnings": lists["warnings"],
+            "differential": lists["differential"],
+            "risk_factors": lists["risk_factors"],
+            "missing": missing,
+            "knowledge_base": {"version": self.kb.version, "sha256": self.kb.sha256},
+            "disclaimer": DISCLAIMER,
+        }
+
+
+def dumps(result: dict, pretty: bool = True) -> str:
+    """The JSON text of a result. A lone surrogate (a string that is not valid Unicode, which intake
+    never lets through but a writer must survive) is written as its JSON escape, so the text is
+    always valid UTF-8."""
+    from ..case.intake import printable
+
+    if pretty:
+        return printable(json.dumps(result, indent=2, ensure_ascii=False))
+    return printable(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
