@@ -25,8 +25,12 @@ from conftest import ROOT
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("install")
+    # built from a copy of the sources, so a stale build/ directory of the checkout never ends up in it;
     # the build backend (setuptools, from pyproject's build-system) comes from the package index
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
+    src = tmp / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info",
+                                                             "__pycache__", ".pytest_cache", "tests"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(src)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp / "dist").glob("dorsum-*.whl")
@@ -37,12 +41,14 @@ def installed(tmp_path_factory):
                           capture_output=True, text=True, check=True).stdout.strip()
     (tmp / "venv-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     shutil.move(str(tmp / "venv-deps.pth"), os.path.join(site, "venv-deps.pth"))
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "--no-deps", "-q",
-                    str(wheel)], check=True, capture_output=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("DORSUM_KB", "PYTHONPATH")}
+    # --force-reinstall: a dorsum of the same version seen through the .pth line (or a checkout's
+    # egg-info on the path) must not stand in for the wheel
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "--no-deps",
+                    "--force-reinstall", "-q", str(wheel)], check=True, capture_output=True, timeout=300, cwd=tmp, env=env)
     work = tmp / "elsewhere"
     work.mkdir()
     shutil.copy(ROOT / "examples" / "growing-lump-adult.json", work / "case.json")
-    env = {k: v for k, v in os.environ.items() if k not in ("DORSUM_KB", "PYTHONPATH")}
     return bin_dir, work, env
 
 

@@ -45,12 +45,13 @@ def test_query_analysis_is_cached_by_query_text(tmp_path, monkeypatch):
     rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     linear = "CONSTRUCT { ?x a <urn:C> } WHERE { ?x <urn:p> ?y }"
     joined = "CONSTRUCT { ?x a <urn:C> } WHERE { ?x <urn:p> ?y . OPTIONAL { ?x a <urn:D> } }"
-    assert query_analysis(linear, static) == (frozenset({"urn:p"}), True, [frozenset({"urn:p"})])
+    assert query_analysis(linear, static)[:3] == (frozenset({"urn:p"}), True, [frozenset({"urn:p"})])
+    assert query_analysis(linear, static)[3].batchable  # and the batch-isolation verdict (engine/batch_isolation)
     files = list((tmp_path / "cache").glob("query-*.json"))
     assert len(files) == 1
-    assert query_analysis(linear, static) == (store_reads(linear, static), is_linear(linear, static),
-                                              required_alternatives(linear, static))
+    assert query_analysis(linear, static)[:3] == (store_reads(linear, static), is_linear(linear, static),
+                                                  required_alternatives(linear, static))
     # an optional pattern is read but not required; two patterns are not linear
-    assert query_analysis(joined, static) == (frozenset({"urn:p", (rdf_type, "urn:D")}), False, [frozenset({"urn:p"})])
+    assert query_analysis(joined, static)[:3] == (frozenset({"urn:p", (rdf_type, "urn:D")}), False, [frozenset({"urn:p"})])
     files[0].write_text("{ not json")
-    assert query_analysis(linear, static) == (frozenset({"urn:p"}), True, [frozenset({"urn:p"})])
+    assert query_analysis(linear, static)[:3] == (frozenset({"urn:p"}), True, [frozenset({"urn:p"})])
