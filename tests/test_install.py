@@ -30,9 +30,15 @@ def installed(tmp_path_factory):
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info",
                                                              "__pycache__", ".pytest_cache", "tests"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(src)],
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp / "dist"), str(src)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
+    # no build warnings (licence metadata, package discovery, MANIFEST.in): setuptools' own notice that
+    # pip turned byte-compiling off is not about this project
+    warnings = [line.strip() for line in (built.stdout + built.stderr).splitlines()
+                if (line.strip().lower().startswith("warning") or "Warning:" in line or "deprecat" in line.lower())
+                and "byte-compiling is disabled" not in line and "Location 'file:" not in line]
+    assert not warnings, warnings
     (wheel,) = (tmp / "dist").glob("dorsum-*.whl")
     env_dir = tmp / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
