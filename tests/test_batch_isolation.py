@@ -9,7 +9,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from reasoner.engine.batch_isolation import analyse
-from reasoner.engine.fixpoint import _algebra
+from reasoner.engine.query_analysis import _algebra
 from reasoner.namespaces import SPARQL_PREFIXES
 
 KB = "https://w3id.org/dorsum/graph/kb"

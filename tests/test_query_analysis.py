@@ -1,11 +1,11 @@
-"""What the engine reads from a query before running it (reasoner/engine/fixpoint.py): the keys every
+"""What the engine reads from a query before running it (reasoner/engine/query_analysis.py): the keys every
 solution needs (a query is not run while one has no triple in the store), and whether a query is
 linear (re-run over the newly derived triples alone). A wrong answer would silently drop
 conclusions, so each construct that must not count as required or linear is checked."""
 
 from __future__ import annotations
 
-from reasoner.engine.fixpoint import is_linear, required_keys
+from reasoner.engine.query_analysis import is_linear, required_keys
 
 STATIC = frozenset({"urn:kb"})
 TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -40,7 +40,7 @@ def test_an_aggregate_grouped_by_requires_what_it_groups():
 def test_each_union_branch_is_one_way_to_match():
     """A query with a UNION may match when every key of one branch (and of what joins it) is
     present: the engine runs it only then."""
-    from reasoner.engine.fixpoint import required_alternatives
+    from reasoner.engine.query_analysis import required_alternatives
 
     def alts(where: str):
         return set(required_alternatives(f"CONSTRUCT {{ ?x <urn:out> 1 }} WHERE {{ {where} }}", STATIC))
@@ -69,7 +69,7 @@ def test_linear_queries_have_one_pattern_over_derived_data():
 def test_what_a_query_reads_includes_its_exists_patterns():
     """A FILTER EXISTS pattern can let a re-run find new solutions once its triple is derived: it
     must count among what the query reads (rdflib leaves it unparsed in its algebra)."""
-    from reasoner.engine.fixpoint import store_reads
+    from reasoner.engine.query_analysis import store_reads
 
     q = "CONSTRUCT { ?x <urn:out> 1 } WHERE { ?x <urn:p> ?y FILTER EXISTS { ?y <urn:q> ?z ; <urn:r>/<urn:s> 1 } }"
     assert store_reads(q, STATIC) == {"urn:p", "urn:q", "urn:r", "urn:s"}
@@ -81,7 +81,7 @@ def test_a_variable_predicate_bounded_by_the_knowledge_base_reads_only_what_the_
     """`?x ?p ?y` joined with `GRAPH <kb> { ?p <urn:k> ?v }` can only read triples whose predicate
     has <urn:k> in the KB: the engine re-runs it only when one of those is derived. A bound that
     not every solution meets (OPTIONAL, UNION) or that a subquery scopes apart bounds nothing."""
-    from reasoner.engine.fixpoint import store_reads
+    from reasoner.engine.query_analysis import store_reads
 
     def reads(where: str):
         return store_reads(f"CONSTRUCT {{ ?x <urn:out> 1 }} WHERE {{ {where} }}", STATIC, "urn:kb")

@@ -37,7 +37,7 @@ def test_query_analysis_is_cached_by_query_text(tmp_path, monkeypatch):
     """The engine's analysis of a query (what it reads, whether it is linear, what it cannot match
     without) is cached on disk by the query's text: the cached answer equals a fresh one, an edited
     query is analysed anew, and a damaged cache file is recomputed."""
-    from reasoner.engine.fixpoint import is_linear, query_analysis, required_alternatives, store_reads
+    from reasoner.engine.query_analysis import is_linear, query_analysis, required_alternatives, store_reads
 
     monkeypatch.setenv("DORSUM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("DORSUM_NO_CACHE", raising=False)
