@@ -79,26 +79,38 @@ def load_run(n: int, tmp: Path, jobs: int = 1) -> dict:
             "store_mib": du(store) / 2 ** 20, "summary": summary, "store": store, "src": src}
 
 
+class QueryTimes:
+    """The observer the profile attaches (reasoner.runtime.runtime.Observer): seconds per engine
+    query (by IRI) and per shape query (by name), summed."""
+
+    def __init__(self):
+        self.totals: dict = {}
+
+    def query_ran(self, iri: str, seconds: float) -> None:
+        self.totals[iri] = self.totals.get(iri, 0.0) + seconds
+
+    shape_query_ran = query_ran
+
+
 def rule_profile(n: int, src: Path, chunk: int = 200) -> dict:
     from reasoner.pipeline import Classifier
-    clf = Classifier()
-    totals: dict = {}
+    from reasoner.runtime.runtime import Runtime
+    times = QueryTimes()
+    clf = Classifier(runtime=Runtime(observer=times))
     batch = []
 
     def run(b):
         prepared = clf.prepare(b)
-        errors = clf.validate_many(b, prepared, timings=totals)
-        converted = [p[1] for p, e in zip(prepared, errors) if not e and p is not None]
-        d = clf.engine._run([], profile=True, converted=converted)
-        for k, v in d.per_query.items():
-            totals[k] = totals.get(k, 0.0) + v
+        errors = clf.validate_many(b, prepared)
+        valid = [(ci, p) for ci, p, e in zip(b, prepared, errors) if not e and p is not None]
+        clf.engine.derive_batch([(ci.iri, p[0]) for ci, p in valid], converted=[p[1] for _, p in valid])
     for ci in clf.inputs([src]):
         batch.append(ci)
         if len(batch) >= chunk:
             run(batch)
             batch = []
     run(batch)
-    return totals
+    return times.totals
 
 
 def stages(src: Path, tmp: Path, chunk: int = 200) -> dict:

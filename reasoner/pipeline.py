@@ -24,6 +24,7 @@ from .results.provenance import new_result_graph, provenance_triples, result_nod
 from .results.view import ResultView, TripleIndex
 from .terms import ox_triples, rdflib_triples
 from .shacl.validate import CaseValidator
+from .runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ class CaseResult:
             g += case_triples
             if derivation is not None:
                 g += derivation.triples
-            g += rdflib_triples(extra)
+            # the runtime's cached conversion where there is one: provenance repeats the KB's terms
+            convert = rdflib_triples if derivation is None or derivation.terms is None else derivation.terms.rdflib_triples
+            g += convert(extra)
             self._graph = g
         return self._graph
 
@@ -91,19 +94,6 @@ def sharing_nodes(prepared: list) -> set[int]:
     return out
 
 
-_THREAD = None
-
-
-def _thread():
-    """One worker thread for a single case's inference, which runs while its shapes are checked
-    (Oxigraph evaluates most of a query without the GIL, so the two overlap on two cores)."""
-    global _THREAD
-    if _THREAD is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _THREAD = ThreadPoolExecutor(1, thread_name_prefix="dorsum-infer")
-    return _THREAD
-
-
 def _left_out(path: str, dropped: tuple[str, ...]) -> bool:
     """Whether a shape error at `path` may come from intake leaving keys out of a partial graph: at
     a key left out, below one, or on the node that held one (e.g. a missing age, when the age was
@@ -116,14 +106,16 @@ def _left_out(path: str, dropped: tuple[str, ...]) -> bool:
 
 
 class Classifier:
-    """Holds the loaded knowledge base and engine; reuse one for many cases."""
+    """Holds the loaded knowledge base, engine and runtime (threads, caches, an optional
+    observer); reuse one for many cases."""
 
     def __init__(self, kb: KnowledgeBase | None = None, kb_root: str | Path | None = None,
-                 shacl_engine: str = "compiled"):
+                 shacl_engine: str = "compiled", runtime: Runtime | None = None):
         self.kb = kb or load_kb(kb_root)
+        self.runtime = runtime if runtime is not None else Runtime()
         self.ctx = load_context(str(self.kb.paths.context))
-        self.validator = CaseValidator(self.kb, self.ctx, engine=shacl_engine)
-        self.engine = Engine(self.kb)
+        self.validator = CaseValidator(self.kb, self.ctx, engine=shacl_engine, runtime=self.runtime)
+        self.engine = Engine(self.kb, self.runtime)
         self.view = ResultView(self.kb, self.ctx)
         self._kb_terms: frozenset | None = None
         log.info("knowledge base %s (version %s, sha256 %s): %d queries; batches %s", self.kb.paths.root,
@@ -134,18 +126,18 @@ class Classifier:
         return self.validate_many([ci], threads=1)[0] if ci.errors else self.validator.validate(ci)
 
     def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
-                      threads: int = 2, timings: dict | None = None) -> list[list[dict]]:
+                      threads: int = 2) -> list[list[dict]]:
         """The errors of each case of a chunk (intake errors, else the case shapes' errors, all
         the chunk's cases validated at once). A case with intake errors and a partial graph (what
         could be read of it) also gets the shapes' errors on that graph, so one run reports every
-        problem. prepared: see `prepare`; threads and timings: see CaseValidator.validate_many."""
+        problem. prepared: see `prepare`; threads: see CaseValidator.validate_many."""
         prepared = prepared if prepared is not None else self.prepare(inputs)
         kb_errors = [None if ci.errors or p is None else self.kb_term_errors(p[0]) for ci, p in zip(inputs, prepared)]
         todo = [(ci, p) for ci, p, k in zip(inputs, prepared, kb_errors) if not ci.errors and not k]
         partial = [CaseInput(ci.case_id, ci.source, ci.partial.iri, ci.partial.graph)
                    for ci in inputs if ci.errors and ci.partial is not None]
         todo += [(ci, p) for ci, p in zip(partial, self.prepare(partial))]
-        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads, timings))
+        shaped = iter(self.validator.validate_many([ci for ci, _ in todo], [p for _, p in todo], threads))
         checked = [k if k else None if ci.errors else next(shaped) for ci, k in zip(inputs, kb_errors)]
         out = []
         for ci, errs in zip(inputs, checked):
@@ -196,8 +188,9 @@ class Classifier:
             return [done[i] for i in range(len(inputs))]
         speculative = None
         if len(inputs) == 1 and prepared[0] is not None:
-            # one case: infer while validating (on another thread), and use it only if the case is valid
-            speculative = _thread().submit(self.engine.derive_batch, [(inputs[0].iri, prepared[0][0])],
+            # one case: infer while validating (on another thread), and use it only if the case is
+            # valid (Oxigraph evaluates most of a query without the GIL, so the two overlap)
+            speculative = self.runtime.executor("infer", 1).submit(self.engine.derive_batch, [(inputs[0].iri, prepared[0][0])],
                                            converted=[prepared[0][1]])
         # the speculative inference keeps the second core busy: the shapes' queries run on this thread
         errors = self.validate_many(inputs, prepared, threads=1 if speculative is not None else 2)
@@ -223,7 +216,7 @@ class Classifier:
             r = CaseResult(ci.case_id, "classified", {}, ci.source, (triples, converted, derivation, extra))
             if view:
                 r.json = self.view.classified(ci.case_id, ci.iri,
-                                              TripleIndex([*triples, *derivation.triples, *rdflib_triples(extra)]))
+                                              TripleIndex([*triples, *derivation.triples, *self.runtime.terms.rdflib_triples(extra)]))
             out.append(r)
         return out
 

@@ -39,22 +39,7 @@ def to_ox(term):
     raise TypeError(f"cannot convert {term!r}")
 
 
-_RDFLIB: dict = {}  # pyoxigraph term -> rdflib term: the KB's terms recur in every case's provenance
-_CACHE_MAX = 200_000
-
-
 def to_rdflib(term):
-    found = _RDFLIB.get(term)
-    if found is None:
-        found = _to_rdflib(term)
-        if not isinstance(term, ox.BlankNode):
-            if len(_RDFLIB) >= _CACHE_MAX:
-                _RDFLIB.clear()
-            _RDFLIB[term] = found
-    return found
-
-
-def _to_rdflib(term):
     if isinstance(term, ox.NamedNode):
         iri = term.value
         return URIRef(unquote(iri[len(_NOT_AN_IRI):]) if iri.startswith(_NOT_AN_IRI) else iri)
@@ -77,3 +62,27 @@ def ox_triples(triples: Iterable) -> list:
 def rdflib_triples(triples: Iterable) -> list:
     """pyoxigraph Triples -> rdflib triples."""
     return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples]
+
+
+class Terms:
+    """to_rdflib with a bounded cache, owned by a run's Runtime: the knowledge base's terms recur
+    in every case's provenance, and converting each once saves building the same rdflib term again."""
+
+    MAX = 200_000
+
+    def __init__(self):
+        self._cache: dict = {}
+
+    def to_rdflib(self, term):
+        found = self._cache.get(term)
+        if found is None:
+            found = to_rdflib(term)
+            if not isinstance(term, ox.BlankNode):
+                if len(self._cache) >= self.MAX:
+                    self._cache.clear()
+                self._cache[term] = found
+        return found
+
+    def rdflib_triples(self, triples: Iterable) -> list:
+        convert = self.to_rdflib
+        return [(convert(t.subject), convert(t.predicate), convert(t.object)) for t in triples]

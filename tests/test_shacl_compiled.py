@@ -241,11 +241,18 @@ def test_cases_mixed_in_one_chunk_give_pyshacls_errors(ctx, reference, compiled)
 def test_one_thread_and_timed_validation_give_the_same_errors(ctx, reference, compiled):
     """The single-case path validates on one thread and the benchmark times each shape query (one
     after the other): the errors are the two threads' errors, and every shape query is timed."""
+    from reasoner.runtime.runtime import Observer, Runtime
+
+    class Timings(Observer):
+        def shape_query_ran(self, name, seconds):
+            timings[name] = timings.get(name, 0.0) + seconds
+
     cis = all_inputs(ctx)
     expected = [reference.validate(ci) for ci in cis]
     timings: dict = {}
+    timed = CaseValidator(compiled.kb, ctx, engine="compiled", runtime=Runtime(observer=Timings()))
     assert compiled.validate_many(cis, threads=1) == expected
-    assert compiled.validate_many(cis, timings=timings) == expected
+    assert timed.validate_many(cis) == expected
     assert len(timings) == len(compiled.compiled.queries) > 1
     assert all(name.startswith("shape ") and seconds > 0 for name, seconds in timings.items())
 
@@ -485,13 +492,16 @@ def test_load_stores_the_same_graphs_with_either_engine(tmp_path):
 
 def test_engine_skipping_unchanged_queries_derives_the_same(classifier, ctx):
     """The engine re-runs a query only when a triple it can read was derived since its last run
-    (reasoner/engine/fixpoint.py, store_reads), and re-runs a linear query over the triples derived since
+    (reasoner/engine/scheduler.py, store_reads), and re-runs a linear query over the triples derived since
     its last run alone (is_linear, semi-naive); with every query run over everything in every pass
     the derivations are the same: the same triples and the same rule generating each conclusion,
     alone and in a chunk."""
     import sys
     sys.path.insert(0, str(ROOT / "bench"))
     import corpus
+
+    from reasoner.engine.fixpoint import Engine
+    from reasoner.engine.scheduler import EveryQuery
     engine = classifier.engine
     cis = inputs(vignette_cases() + list(corpus.generate(120, seed=5)), ctx)
     valid = [(ci.iri, ci.graph) for ci, errs in zip(cis, classifier.validate_many(cis)) if not errs]
@@ -501,13 +511,10 @@ def test_engine_skipping_unchanged_queries_derives_the_same(classifier, ctx):
     assert all(engine.reads[q] for q in engine.linear)
     # one at a time, as `dorsum classify` and /classify run them (the engine's stores are renewed
     # every few cases), and in a chunk
+    reference = Engine(classifier.kb, classifier.runtime, scheduler=EveryQuery)
     for batch in (valid, *([c] for c in valid[:40])):
         skipping = engine.derive_batch(batch)
-        engine.skip_unchanged = False
-        try:
-            every = engine.derive_batch(batch)
-        finally:
-            engine.skip_unchanged = True
+        every = reference.derive_batch(batch)
         for iri, _ in batch:
             assert set(skipping[iri].triples) == set(every[iri].triples), iri
             assert skipping[iri].generated_by == every[iri].generated_by, iri

@@ -10,6 +10,7 @@ from rdflib import BNode, URIRef
 from rdflib.namespace import RDF
 
 from ..namespaces import KB_GRAPH
+from ..runtime.cache import ENVIRONMENT, cached_json
 from .batch_isolation import Isolation
 from .batch_isolation import analyse as analyse_isolation
 
@@ -302,14 +303,13 @@ def _linear(algebra, static_graphs: frozenset) -> bool:
 ANALYSIS_VERSION = "query-analysis-v5+isolation"
 
 
-def query_analysis(text: str, static_graphs: frozenset,
-                   kb_graph: str | None = None) -> tuple[frozenset | None, bool, list[frozenset], Isolation]:
-    """store_reads, is_linear, required_alternatives and batch isolation (batch_isolation) of a query, from one parse with rdflib's SPARQL parser (about
-    60 ms a query, so a Classifier's start-up would spend seconds on it): cached on disk, keyed
-    by the query text, the static graphs, the KB graph and the rdflib version (see tbox_cache)."""
+def query_analysis(text: str, static_graphs: frozenset, kb_graph: str | None = None,
+                   cache=ENVIRONMENT) -> tuple[frozenset | None, bool, list[frozenset], Isolation]:
+    """store_reads, is_linear, required_alternatives and batch isolation (batch_isolation) of a
+    query, from one parse with rdflib's SPARQL parser, which is slow enough that a Classifier's
+    start-up would otherwise spend seconds on it: cached on disk (in `cache`, see runtime.cache),
+    keyed by the query text, the static graphs, the KB graph and the rdflib version."""
     from importlib.metadata import version
-
-    from ..runtime.cache import cached_json
 
     def compute():
         algebra = _algebra(text)
@@ -321,7 +321,7 @@ def query_analysis(text: str, static_graphs: frozenset,
                 "required": [_keys_json(alt) for alt in _required(algebra, static_graphs)], "isolation": isolation}
 
     key = "\0".join([ANALYSIS_VERSION, version("rdflib"), *sorted(static_graphs), kb_graph or "", text])
-    found = cached_json("query", key, compute)
+    found = cached_json("query", key, compute, cache)
     reads = found["reads"]
     return ((None if reads is None else _keys(reads)), found["linear"], [_keys(alt) for alt in found["required"]],
             _isolation_from_json(found["isolation"]))

@@ -42,6 +42,18 @@ def without_imports(graph: Graph) -> Graph:
 
 
 @contextmanager
+def _java(owlready2):
+    """owlready2 reads the Java runtime from a module global: point it at the java on PATH for one
+    HermiT run only, then put back what was there."""
+    before = owlready2.JAVA_EXE
+    owlready2.JAVA_EXE = shutil.which("java")
+    try:
+        yield
+    finally:
+        owlready2.JAVA_EXE = before
+
+
+@contextmanager
 def reasoned_world(graph: Graph):
     """A fresh owlready2 World holding `graph` (owl:imports removed), after HermiT has run on it.
     Raises owlready2's errors for an inconsistent ontology or a HermiT failure."""
@@ -51,8 +63,7 @@ def reasoned_world(graph: Graph):
     import owlready2
     from owlready2 import World, sync_reasoner_hermit
 
-    owlready2.JAVA_EXE = shutil.which("java")
-    with tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
+    with _java(owlready2), tempfile.TemporaryDirectory(prefix="dorsum-hermit-") as tmp:
         nt = Path(tmp) / "kb.nt"
         without_imports(graph).serialize(nt, format="nt", encoding="utf-8")
         world = World()

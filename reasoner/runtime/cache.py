@@ -1,7 +1,7 @@
 """A disk cache for the OWL RL closure of the knowledge base (and for other start-up work that
 depends only on file contents: the engine's analysis of each query, see cached_json).
 
-owlrl closes the fixed TBox in about 10 s, and every command (and every test) that builds a
+owlrl takes long to close the fixed TBox, and every command (and every test) that builds a
 Classifier needs that closure. It depends only on the bytes of the knowledge-base files and on the
 owlrl version, so it is stored as N-Triples under a key made of those; a changed file gives a new
 key, and a damaged cache file is ignored and rewritten. DORSUM_CACHE_DIR chooses the directory
@@ -43,8 +43,13 @@ def closure_key(kb) -> str:
     return h.hexdigest()
 
 
-def cached_closure(kb, compute: Callable[[], Graph]) -> Graph:
-    d = cache_dir()
+ENVIRONMENT = object()  # "the directory the environment names" (see cache_dir)
+
+
+def cached_closure(kb, compute: Callable[[], Graph], directory=ENVIRONMENT) -> Graph:
+    """compute(), cached in `directory` (a Runtime's cache_dir; None: no cache; by default the
+    directory the environment names)."""
+    d = cache_dir() if directory is ENVIRONMENT else directory
     if d is None:
         return _drop_generalised(compute())
     path = d / f"tbox-{closure_key(kb)}.nt"
@@ -76,10 +81,11 @@ def _drop_generalised(g: Graph) -> Graph:
     return g
 
 
-def cached_json(kind: str, key: str, compute: Callable[[], object]):
+def cached_json(kind: str, key: str, compute: Callable[[], object], directory=ENVIRONMENT):
     """compute(), a JSON value, cached under sha256(key): for start-up work that depends only on
-    the key's text. A damaged or unreadable cache file is ignored and rewritten."""
-    d = cache_dir()
+    the key's text. A damaged or unreadable cache file is ignored and rewritten. directory: as
+    for cached_closure."""
+    d = cache_dir() if directory is ENVIRONMENT else directory
     if d is None:
         return compute()
     path = d / f"{kind}-{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"

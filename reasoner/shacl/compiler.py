@@ -210,7 +210,7 @@ class CompiledQuery:
 
 
 def query_name(q: CompiledQuery) -> str:
-    """A compiled shape query's name in timings: the shape it checks (its IRI's last part)."""
+    """A compiled shape query's name for an observer: the shape it checks (its IRI's last part)."""
     return "shape " + str(q.shape).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
@@ -279,29 +279,23 @@ class _Values:
     path: str | None = None         # SPARQL path (property shapes)
 
 
-_POOL = None
-
-
-def _run_all(store: ox.Store, texts: list[str], threads: int = 2, timings: list | None = None) -> list[list]:
+def _run_all(store: ox.Store, queries: list[CompiledQuery], threads: int, runtime) -> list[list]:
     """Run read-only queries over one store, each one's rows in order. They are independent and
     Oxigraph parses, plans and evaluates without holding the GIL for most of a query, so two threads
-    validate a chunk of 1000 cases in half the time; results come back in the queries' order, so
-    the outcome is the same as one after the other. threads=1 when the caller already keeps the
-    other core busy (a single case's inference runs meanwhile): a third thread on two cores made
-    that case about 10% slower. timings, when given, gets each query's seconds added (the queries
-    then run one after the other, so each is timed alone)."""
-    global _POOL
-    if timings is None and threads >= 2 and len(texts) >= 2:
-        if _POOL is None:
-            from concurrent.futures import ThreadPoolExecutor
-            _POOL = ThreadPoolExecutor(2, thread_name_prefix="dorsum-shapes")
-        return list(_POOL.map(lambda t: list(store.query(t)), texts))
+    validate a large chunk in about half the time; results come back in the queries' order, so the
+    outcome is the same as one after the other. threads=1 when the caller already keeps the other
+    core busy (a single case's inference runs meanwhile), where a third thread on two cores would
+    slow it down. With the runtime's observer attached they run one after the other, each timed
+    alone; without a runtime, one after the other."""
+    observer = runtime.observer if runtime is not None else None
+    if runtime is not None and observer is None and threads >= 2 and len(queries) >= 2:
+        return list(runtime.executor("shapes", 2).map(lambda q: list(store.query(q.text)), queries))
     out = []
-    for i, t in enumerate(texts):
+    for q in queries:
         start = perf_counter()
-        out.append(list(store.query(t)))
-        if timings is not None:
-            timings[i] += perf_counter() - start
+        out.append(list(store.query(q.text)))
+        if observer is not None:
+            observer.shape_query_ran(query_name(q), perf_counter() - start)
     return out
 
 
@@ -309,18 +303,17 @@ def _run_all(store: ox.Store, texts: list[str], threads: int = 2, timings: list 
 class CompiledShapes:
     queries: list[CompiledQuery]
     shapes_graph: Graph
+    runtime: object = None          # a Runtime: its threads and observer (see _run_all)
     _canon: dict = field(default_factory=dict)
 
     def validate(self, graphs: Sequence[Iterable], extra: Sequence[Iterable] | None = None,
-                 converted: Sequence[Sequence] | None = None, threads: int = 2,
-                 timings: dict | None = None) -> list[list[Result]]:
+                 converted: Sequence[Sequence] | None = None, threads: int = 2) -> list[list[Result]]:
         """Validate each data graph and return its results: one store, one run of each query.
 
         graphs[i] holds the triples of data graph i (an rdflib Graph or a list of rdflib triples);
         extra[i], pyoxigraph Triples that also belong to it; converted[i], when given, the same
         triples as graphs[i] already converted to pyoxigraph Triples (ox_triples). threads: see
-        _run_all. timings, when given: shape query name (see query_name) -> seconds, added to (the
-        benchmark's time per validation query).
+        _run_all.
 
         No set or dict here is keyed on rdflib Literal equality: rdflib turns an ill-typed
         "yes"^^xsd:boolean into a Literal equal to (and hashing like) a well-typed "false", so such a
@@ -374,11 +367,7 @@ class CompiledShapes:
         store.extend(quads)
         graph_index = {gn: i for i, gn in enumerate(graph_nodes)}
         out: list[list[Result]] = [[] for _ in graphs]
-        seconds = [0.0] * len(self.queries) if timings is not None else None
-        answers = _run_all(store, [q.text for q in self.queries], threads, seconds)
-        for q, t in zip(self.queries, seconds or ()):
-            name = query_name(q)
-            timings[name] = timings.get(name, 0.0) + t
+        answers = _run_all(store, self.queries, threads, self.runtime)
         for q, rows in zip(self.queries, answers):
             for row in rows:
                 spec = q.specs[int(row["k"].value)]
@@ -1053,7 +1042,7 @@ def shapes_of(g: Graph) -> list:
     return sorted(found, key=lambda s: (isinstance(s, BNode), str(s)))
 
 
-def compile_shapes(shapes_graph: Graph) -> CompiledShapes:
+def compile_shapes(shapes_graph: Graph, runtime=None) -> CompiledShapes:
     """Compile every targeted shape to a SPARQL query; check every shape for unsupported
     components first, targeted or not, so an unsupported one is reported even when unused."""
     c = _Compiler(shapes_graph)
@@ -1069,4 +1058,4 @@ def compile_shapes(shapes_graph: Graph) -> CompiledShapes:
         q = c.compile_shape(shape, focus)
         if q is not None:
             queries.append(q)
-    return CompiledShapes(queries, shapes_graph)
+    return CompiledShapes(queries, shapes_graph, runtime)

@@ -23,6 +23,7 @@ from ..case.context import CaseContext
 from ..errors import DorsumError
 from ..case.intake import CaseInput, error
 from ..namespaces import SH
+from ..runtime.runtime import Runtime
 from .compiler import compile_shapes
 from ..terms import to_ox
 
@@ -31,19 +32,20 @@ NO_MESSAGE = "does not conform to the case shapes"
 
 
 class CaseValidator:
-    def __init__(self, kb, ctx: CaseContext, engine: str = "compiled"):
+    def __init__(self, kb, ctx: CaseContext, engine: str = "compiled", runtime: Runtime | None = None):
         if engine not in ENGINES:
             raise DorsumError(f"unknown SHACL engine {engine!r}; expected one of {', '.join(ENGINES)}")
         self.kb = kb
         self.ctx = ctx
         self.engine = engine
+        self.runtime = runtime if runtime is not None else Runtime()
         if engine == "compiled":
             self.compiled  # noqa: B018 - compile now: a shape it cannot compile is an error at start-up
 
     @cached_property
     def compiled(self):
         """The case shapes as SPARQL (raises a clear error for a constraint it cannot compile)."""
-        return compile_shapes(self.kb.case_shapes)
+        return compile_shapes(self.kb.case_shapes, self.runtime)
 
     @cached_property
     def kb_additions(self) -> dict:
@@ -120,15 +122,14 @@ class CaseValidator:
         return self.validate_many([ci])[0]
 
     def validate_many(self, inputs: list[CaseInput], prepared: list | None = None,
-                      threads: int = 2, timings: dict | None = None) -> list[list[dict]]:
+                      threads: int = 2) -> list[list[dict]]:
         """The errors of each case, in order; the compiled engine validates them all at once.
         prepared[i], when given, is (rdflib triples, pyoxigraph triples) of inputs[i]'s graph;
-        threads, how many threads the compiled engine's queries may use; timings, see
-        CompiledShapes.validate."""
+        threads, how many threads the compiled engine's queries may use."""
         if self.engine == "pyshacl":
             return [self._validate_pyshacl(ci) for ci in inputs]
         out = []
-        for ci, res in zip(inputs, self.results_many(inputs, prepared, threads, timings)):
+        for ci, res in zip(inputs, self.results_many(inputs, prepared, threads)):
             if res is None or all(r.severity in (SH.Warning, SH.Info) for r in res):
                 out.append([])  # no graph, or conforms (warnings alone do not make a case invalid)
                 continue
@@ -136,8 +137,8 @@ class CaseValidator:
         return out
 
     def results_many(self, inputs: list[CaseInput], prepared: list | None = None,
-                     threads: int = 2, timings: dict | None = None) -> list[list | None]:
-        """The compiled validator's SHACL results of each case (shacl_compile.Result: focus node,
+                     threads: int = 2) -> list[list | None]:
+        """The compiled validator's SHACL results of each case (shacl.compiler.Result: focus node,
         path, value, messages, severity, source shape, component), None for a case without a graph."""
         if prepared is None:
             prepared = [None if ci.graph is None else (list(ci.graph), None) for ci in inputs]
@@ -150,7 +151,7 @@ class CaseValidator:
             objs = {o for _s, _p, o in triples if isinstance(o, URIRef)}
             extra.append([t for o in sorted(objs) for t in additions.get(o, ())])
         converted = None if any(c is None for _, c in todo) else [c for _, c in todo]
-        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted, threads, timings))
+        results = iter(self.compiled.validate([t for t, _ in todo], extra, converted, threads))
         return [None if ci.graph is None else list(next(results)) for ci in inputs]
 
     def report_graph(self, ci: CaseInput, errors: list[dict], results: list | None) -> Graph:
