@@ -1,5 +1,7 @@
 """The few namespaces the engine itself needs. Clinical IRIs never appear in engine code."""
 
+from urllib.parse import quote
+
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
@@ -18,3 +20,9 @@ PREFIXES = {
 }
 
 SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in sorted(PREFIXES.items()))
+
+
+def case_id_segment(case_id: str) -> str:
+    """A case id as one IRI path segment, percent-encoded but for RFC 3986's unreserved characters:
+    the one spelling of an id in an IRI, shared by the case IRI (intake) and its graph in the store."""
+    return quote(case_id, safe="-._~")

@@ -157,7 +157,7 @@ def test_valid_cases_give_the_same_json_alone_and_in_any_batch(tmp_path, classif
 
 ERRORS_SCRIPT = """
 import json, sys
-from reasoner.classify import Classifier
+from reasoner.pipeline import Classifier
 c = Classifier()
 print(json.dumps([r.json.get("errors") for r in c.classify_many(list(c.inputs(sys.argv[1:])))]))
 """

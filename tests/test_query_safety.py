@@ -183,7 +183,7 @@ def test_worker_network_namespace():
     try:
         code = textwrap.dedent(f"""
             import socket, sys
-            from reasoner.query_workers import no_network
+            from reasoner.query.workers import no_network
             if not no_network():
                 print("unsupported"); sys.exit(0)
             try:

@@ -1,11 +1,11 @@
 """A fast reader of the flat case form, driven by the shipped JSON-LD context.
 
 The flat form is JSON-LD under context/case.context.jsonld, and rdflib's JSON-LD parser is the
-reference reader (intake.flat_case falls back to it). Parsing JSON-LD in full costs about 3 ms a
-case, most of the intake time of a large load; the flat form uses a small part of JSON-LD (terms
+reference reader (flat.flat_case falls back to it). Parsing JSON-LD in full is most of the intake
+time of a large load; the flat form uses a small part of JSON-LD (terms
 with an @id, @type @vocab with a scoped @vocab, a datatype, @list and @set containers,
 property-scoped contexts), so this module compiles the context once and writes the same triples
-directly, with the blank nodes already named by path as intake.skolemize names them. Anything
+directly, with the blank nodes already named by path as graphs.skolemize names them. Anything
 outside that part (a value JSON-LD would read as an IRI or a term, an object where a value
 belongs, a typed term given a number, an array of objects) returns None and the case takes the
 JSON-LD path. tests/test_flatjson.py checks that both readers give the same graph.
@@ -84,8 +84,8 @@ def case_graph(obj: dict, iri: str, terms: dict[str, Term]) -> Graph | None:
         _node(case, obj, terms, triples)
     except Unsupported:
         return None
-    # rdflib's SimpleMemory store: a case graph has no named graphs, and the default Memory store's
-    # context bookkeeping and events made building it cost 0.47 ms a case instead of 0.13
+    # rdflib's SimpleMemory store: a case graph has no named graphs, so the default Memory store's
+    # context bookkeeping and events would only slow building it
     g = Graph(store="SimpleMemory")
     for t in triples:
         g.add(t)

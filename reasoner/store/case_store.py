@@ -26,13 +26,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from ..errors import DorsumError
-from ..namespaces import DORSUM, KB_GRAPH
+from ..namespaces import DORSUM, KB_GRAPH, case_id_segment
 
 CASE_GRAPH_BASE = "https://w3id.org/dorsum/graph/case/"
 KB_INFO = URIRef(KB_GRAPH + "/info")
@@ -65,7 +64,8 @@ _ROCKSDB_FILE = re.compile(r"CURRENT|IDENTITY|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst
 
 
 def case_graph_iri(case_id: str) -> str:
-    return CASE_GRAPH_BASE + quote(case_id, safe="-._~")
+    """The graph a case is stored in: its id spelt as in its case IRI, under CASE_GRAPH_BASE."""
+    return CASE_GRAPH_BASE + case_id_segment(case_id)
 
 
 def store_state(path: str | Path) -> tuple[str, str]:
