@@ -10,14 +10,16 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from conftest import ROOT
+from reasoner.kb.knowledge_base import load_kb
 from reasoner.namespaces import DORSUM
 from test_properties import SETTINGS, lump, patient
 
 D = "https://w3id.org/dorsum/"
 VIGNETTES = sorted((ROOT / "tests" / "vignettes").glob("*.json"))
-KINDS = ("actions", "warnings", "differential", "risk_factors", "missing")
-SLUG = {"actions": "action", "warnings": "warning", "differential": "diagnosis", "risk_factors": "factor",
-        "missing": "finding"}
+# the conclusion lists and the key naming each item, as ontology/results.ttl declares them
+_DECLARED = load_kb().result_kinds
+KINDS = tuple(k.json_key for k in _DECLARED.lists)
+SLUG = {k.json_key: k.item_key for k in _DECLARED.lists}
 OBSERVE_ACTION = "observation-and-reassurance"
 
 # generated cases use the new input keys too (lump.present, lump.midline, lump.wide_base)
@@ -174,9 +176,8 @@ def test_the_prov_graph_says_what_the_json_says(classifier):
                                          ROOT / "tests" / "vignettes" / "safety-horn-painful.json"])
     for res in results:
         g, j = res.graph, res.json
-        for key, cls, prop in (("actions", DORSUM.ActionRecommendation, DORSUM.action),
-                               ("warnings", DORSUM.WarningConclusion, DORSUM.warning),
-                               ("risk_factors", DORSUM.RiskFactorConclusion, DORSUM.riskFactor)):
+        for key, cls, prop in ((k.json_key, k.cls, k.value) for k in classifier.kb.result_kinds.lists
+                               if not k.named_by_path):
             for item in j[key]:
                 nodes = [c for c in g.subjects(RDF.type, cls) if classifier.view.slug(g.value(c, prop)) == item[SLUG[key]]]
                 assert nodes

@@ -176,13 +176,14 @@ def test_help_documents_the_exit_status():
 
 
 def test_a_case_invalid_on_one_side_is_a_status_change():
-    from reasoner.repro.impact import Outcome, compare_case
+    from reasoner.repro.impact import Field, Outcome, compare_case
+    fields = (Field("warnings", "warning"),)
     ok = Outcome("c", "c.json", "classified", [], {"warnings": {}})
     bad = Outcome("c", "c.json", "invalid", ["lump: wrong"], {})
-    [change] = compare_case(ok, bad, {}, set())
+    [change] = compare_case(ok, bad, {}, set(), fields)
     assert change["field"] == "status" and change["before"] == "classified" and change["after"] == "invalid"
     assert change["errors"] == {"before": [], "after": ["lump: wrong"]}
-    assert compare_case(bad, bad, {}, set()) == []
-    [change] = compare_case(bad, Outcome("c", "c.json", "invalid", ["lump: other"], {}), {}, set())
+    assert compare_case(bad, bad, {}, set(), fields) == []
+    [change] = compare_case(bad, Outcome("c", "c.json", "invalid", ["lump: other"], {}), {}, set(), fields)
     assert change["field"] == "errors"
-    assert compare_case(ok, ok, {}, set()) == []
+    assert compare_case(ok, ok, {}, set(), fields) == []

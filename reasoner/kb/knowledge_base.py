@@ -21,7 +21,8 @@ from rdflib.namespace import OWL, RDF
 
 from ..errors import KnowledgeBaseError
 from ..namespaces import PREFIXES
-from .paths import KBPaths, kb_paths
+from .paths import KBPaths, kb_paths, shipped_root
+from .result_kinds import ResultKinds
 from .rule_files import RuleFile, read_query_dir, rule_metadata_triples
 
 _LINE = re.compile(r"line (\d+)", re.I)
@@ -73,6 +74,16 @@ class KnowledgeBase:
             for t in rule_metadata_triples(rule):
                 g.add(t)
         return g
+
+    @cached_property
+    def result_kinds(self) -> ResultKinds:
+        """The kinds of conclusion and how a result shows them (ontology/results.ttl). A knowledge
+        base older than that declaration (an old release compared by `dorsum diff`) is shown the
+        way the knowledge base that comes with this dorsum declares."""
+        kinds = ResultKinds.of_graph(self.ontology)
+        if not kinds.shown:
+            kinds = ResultKinds.of_graph(parse_turtle(shipped_root() / "ontology" / "results.ttl", shipped_root()))
+        return kinds
 
     @cached_property
     def kb_shapes(self) -> Graph:

@@ -27,7 +27,6 @@ DT = Namespace("https://w3id.org/dorsum/test#")
 EARL = Namespace("http://www.w3.org/ns/earl#")
 BASE = str(DORSUM)
 KINDS = {DT.ClassificationTest: "classification", DT.InvalidCaseTest: "invalid"}
-LIST_KEYS = ("warnings", "differential", "risk_factors", "missing")
 
 
 class ManifestError(DorsumError):
@@ -180,56 +179,59 @@ def validate_entries(entries: list[Entry], kb) -> list[str]:
 
 # ------------------------------------------------------------------ expectations and comparison
 def expected(entry: Entry, view) -> dict:
-    """The entry's mf:result in the terms of the JSON result (slugs and JSON paths)."""
+    """The entry's mf:result in the terms of the JSON result (slugs and JSON paths), one key for
+    each conclusion kind the knowledge base declares (its dorsum:testProperty names the value)."""
     g, r = entry.graph, entry.result
     if entry.kind == "invalid":
         return {"status": "invalid", "errors": sorted({str(p) for p in g.objects(r, DT.errorPath)}) if r else []}
     if r is None:
         raise ManifestError(f"{entry.label}: no mf:result")
     kbg = view.kbg
-    urg = g.value(r, DT.urgency)
-    actions = {}
-    for a in g.objects(r, DT.action):
-        concept = g.value(a, DT.concept)
-        days = g.value(a, DT.withinDays)
-        spec = {"within_days": int(days) if days is not None else None}
-        strength = g.value(a, DT.strength)
-        if strength is not None:
-            spec["strength"] = view.slug(strength)
-        actions[view.slug(concept)] = spec
-    return {
-        "status": "classified",
-        "urgency": view.slug(urg) if urg is not None else None,
-        "actions": dict(sorted(actions.items())),
-        "warnings": sorted(view.slug(x) for x in g.objects(r, DT.warning)),
-        "differential": sorted(view.slug(x) for x in g.objects(r, DT.diagnosis)),
-        "risk_factors": sorted(view.slug(x) for x in g.objects(r, DT.riskFactor)),
-        "missing": sorted(str(kbg.value(x, DORSUM.jsonPath) or view.slug(x)) for x in g.objects(r, DT.missing)),
-        # the pathways the case enters: checked (closed world) only when the entry lists any
-        "pathways": sorted(view.slug(x) for x in g.objects(r, DT.pathway)) or None,
-    }
+    out: dict = {"status": "classified"}
+    for kind in view.kb.result_kinds.shown:
+        values = list(g.objects(r, kind.test_property)) if kind.test_property is not None else []
+        if kind.single:
+            out[kind.json_key] = view.slug(values[0]) if values else None
+        elif kind.timed:  # a node with dt:concept, dt:withinDays and (when checked) dt:strength
+            timed = {}
+            for a in values:
+                days = g.value(a, DT.withinDays)
+                spec = {"within_days": int(days) if days is not None else None}
+                strength = g.value(a, DT.strength)
+                if strength is not None:
+                    spec["strength"] = view.slug(strength)
+                timed[view.slug(g.value(a, DT.concept))] = spec
+            out[kind.json_key] = dict(sorted(timed.items()))
+        elif kind.named_by_path:
+            out[kind.json_key] = sorted(str(kbg.value(x, DORSUM.jsonPath) or view.slug(x)) for x in values)
+        else:
+            out[kind.json_key] = sorted(view.slug(x) for x in values)
+    # the pathways the case enters: checked (closed world) only when the entry lists any
+    out["pathways"] = sorted(view.slug(x) for x in g.objects(r, DT.pathway)) or None
+    return out
 
 
-def actual(result: dict, want: dict) -> dict:
+def actual(result: dict, want: dict, kinds) -> dict:
     """The same shape as expected(), read from a JSON result (strength only where the entry asks)."""
     if want["status"] == "invalid" or result["status"] != "classified":
         return {"status": result["status"], "errors": sorted({e["path"] for e in result.get("errors", [])})}
-    actions = {}
-    for a in result["actions"]:
-        spec = {"within_days": a.get("within_days")}
-        if "strength" in want["actions"].get(a["action"], {}):
-            spec["strength"] = a.get("strength")
-        actions[a["action"]] = spec
-    return {
-        "status": "classified",
-        "urgency": result["urgency"]["level"],
-        "actions": dict(sorted(actions.items())),
-        "warnings": sorted(w["warning"] for w in result["warnings"]),
-        "differential": sorted(d["diagnosis"] for d in result["differential"]),
-        "risk_factors": sorted(r["factor"] for r in result["risk_factors"]),
-        "missing": sorted(m["finding"] for m in result["missing"]),
-        "pathways": sorted(result.get("pathways", [])) if want.get("pathways") is not None else None,
-    }
+    out: dict = {"status": "classified"}
+    for kind in kinds.shown:
+        shown = result[kind.json_key]
+        if kind.single:
+            out[kind.json_key] = shown[kind.item_key]
+        elif kind.timed:
+            timed = {}
+            for a in shown:
+                spec = {"within_days": a.get("within_days")}
+                if "strength" in want[kind.json_key].get(a[kind.item_key], {}):
+                    spec["strength"] = a.get("strength")
+                timed[a[kind.item_key]] = spec
+            out[kind.json_key] = dict(sorted(timed.items()))
+        else:
+            out[kind.json_key] = sorted(x[kind.item_key] for x in shown)
+    out["pathways"] = sorted(result.get("pathways", [])) if want.get("pathways") is not None else None
+    return out
 
 
 def differences(want: dict, got: dict) -> list[str]:
@@ -240,14 +242,18 @@ def differences(want: dict, got: dict) -> list[str]:
     if want["status"] == "invalid":
         return _set_diff("errors", want["errors"], got["errors"])
     out = []
-    if want["urgency"] != got["urgency"]:
-        out.append(f"urgency: expected {want['urgency']}, got {got['urgency']}")
-    out += _set_diff("actions", want["actions"], got["actions"])
-    for k in sorted(set(want["actions"]) & set(got["actions"])):
-        if want["actions"][k] != got["actions"][k]:
-            out.append(f"actions: {k}: expected {_spec(want['actions'][k])}, got {_spec(got['actions'][k])}")
-    for key in LIST_KEYS:
-        out += _set_diff(key, want[key], got[key])
+    for key, w in want.items():
+        if key in ("status", "pathways"):
+            continue
+        if isinstance(w, dict):  # a timed list: its items, then each item's days and strength
+            out += _set_diff(key, w, got[key])
+            for k in sorted(set(w) & set(got[key])):
+                if w[k] != got[key][k]:
+                    out.append(f"{key}: {k}: expected {_spec(w[k])}, got {_spec(got[key][k])}")
+        elif isinstance(w, list):
+            out += _set_diff(key, w, got[key])
+        elif w != got[key]:
+            out.append(f"{key}: expected {w}, got {got[key]}")
     if want.get("pathways") is not None:
         out += _set_diff("pathways", want["pathways"], got["pathways"])
     return out
@@ -289,7 +295,7 @@ def run(entries: list[Entry], classifier) -> list[Outcome]:
     for i, res in zip(owners, classifier.classify_many(inputs)):
         e = entries[i]
         want = expected(e, classifier.view)
-        probs = differences(want, actual(res.json, want))
+        probs = differences(want, actual(res.json, want, classifier.kb.result_kinds))
         outcomes[i] = Outcome(e, not probs, probs, res.json)
     return [outcomes[i] for i in range(len(entries))]
 

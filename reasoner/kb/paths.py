@@ -53,15 +53,21 @@ class KBPaths:
 INSTALLED_KB = Path(__file__).resolve().parents[1] / "_kb"  # reasoner/_kb, beside the package (setup.py)
 
 
-def default_root() -> Path:
-    """DORSUM_KB; else the copy a wheel installs beside the package (setup.py puts it there);
-    else, in a checkout or an editable install, the checkout's own top-level directories."""
-    env = os.environ.get("DORSUM_KB")
-    if env:
-        return Path(env).resolve()
+def shipped_root() -> Path:
+    """The knowledge base that comes with this dorsum: the copy a wheel installs beside the
+    package (setup.py puts it there); else, in a checkout or an editable install, the checkout's
+    own top-level directories."""
     if (INSTALLED_KB / "ontology").is_dir():
         return INSTALLED_KB
     return Path(__file__).resolve().parents[2]
+
+
+def default_root() -> Path:
+    """DORSUM_KB, else the knowledge base that comes with this dorsum."""
+    env = os.environ.get("DORSUM_KB")
+    if env:
+        return Path(env).resolve()
+    return shipped_root()
 
 
 def kb_paths(root: str | Path | None = None) -> KBPaths:

@@ -7,8 +7,8 @@ statements they implement) that produced each conclusion that appeared, disappea
 It also lists the knowledge-base files that differ and the rule files among them. The report is a
 plain dict, deterministic (sorted, no timestamps) so two runs give the same bytes.
 
-Nothing here knows a clinical term: the compared fields are the keys of the result view
-(reasoner/results/view.py), listed once in FIELDS.
+Nothing here knows a clinical term: the compared fields are the conclusion kinds each knowledge
+base declares in ontology/results.ttl.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class DiffUsageError(DorsumError):
 
 @dataclass(frozen=True)
 class Field:
-    """A conclusion list of the result view: its JSON key, the key naming each item, and the item
+    """A conclusion key of the result view: its JSON key, the key naming each item, and the item
     attributes whose change counts as a change of the item."""
 
     name: str
@@ -47,14 +47,18 @@ class Field:
     single: bool = False   # the view holds one object (or null), not a list
 
 
-FIELDS = (
-    Field("urgency", "level", ("within_days", "strength"), single=True),
-    Field("actions", "action", ("within_days", "strength")),
-    Field("warnings", "warning"),
-    Field("differential", "diagnosis"),
-    Field("risk_factors", "factor"),
-    Field("missing", "finding"),
-)
+def fields_of(kb) -> tuple[Field, ...]:
+    """The compared fields: the conclusion kinds the knowledge base declares (ontology/results.ttl)."""
+    return tuple(Field(k.json_key, k.item_key, k.attrs, k.single) for k in kb.result_kinds.shown)
+
+
+def union_fields(*field_sets) -> tuple[Field, ...]:
+    """The fields of both sides, each once, in the order they come."""
+    out: dict = {}
+    for fs in field_sets:
+        for f in fs:
+            out.setdefault(f.name, f)
+    return tuple(out.values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,10 +281,10 @@ class Outcome:
     fields: dict           # field name -> item key -> {"attrs", "rules", "statements"}
 
 
-def project(result) -> Outcome:
+def project(result, fields_: tuple[Field, ...]) -> Outcome:
     js = result.json
     errors = sorted(f"{e.get('path') or '(case)'}: {e.get('message')}" for e in js.get("errors") or [])
-    fields = {f.name: _items(f, js) for f in FIELDS} if result.ok else {}
+    fields = {f.name: _items(f, js) for f in fields_} if result.ok else {}
     return Outcome(result.case_id, result.source, result.status, errors, fields)
 
 
@@ -291,13 +295,14 @@ def classify_corpus(clf, root: Path, paths: Iterable[str | Path]) -> dict[tuple[
     out: dict[tuple[str, int], Outcome] = {}
     seen: dict[str, int] = {}
     inputs = read_cases(paths, kb_paths(root).context)
+    fields_ = fields_of(clf.kb)
     while True:
         chunk = [ci for _, ci in zip(range(CHUNK), inputs)]
         if not chunk:
             return out
         for r in clf.classify_many(chunk):
             n = seen[r.case_id] = seen.get(r.case_id, 0) + 1
-            out[(r.case_id, n)] = project(r)
+            out[(r.case_id, n)] = project(r, fields_)
 
 
 # --------------------------------------------------------------------------------------------
@@ -369,7 +374,8 @@ def compare_field(field_: Field, before: dict, after: dict, rule_info: dict, cha
     }
 
 
-def compare_case(b: Outcome | None, a: Outcome | None, rule_info: dict, changed_rules: set) -> list[dict]:
+def compare_case(b: Outcome | None, a: Outcome | None, rule_info: dict, changed_rules: set,
+                 fields: tuple[Field, ...]) -> list[dict]:
     sb, sa = (b.status if b else "absent"), (a.status if a else "absent")
     if sb != sa:
         return [{"field": "status", "before": sb, "after": sa,
@@ -379,7 +385,7 @@ def compare_case(b: Outcome | None, a: Outcome | None, rule_info: dict, changed_
             return [{"field": "errors", "before": b.errors, "after": a.errors, "responsible": []}]
         return []
     out = []
-    for f in FIELDS:
+    for f in fields:
         change = compare_field(f, b.fields.get(f.name, {}), a.fields.get(f.name, {}), rule_info, changed_rules)
         if change:
             out.append(change)
@@ -409,13 +415,14 @@ def diff(base: str, kb_root: str | Path | None, cases: Iterable[str | Path]) -> 
     rules = rule_changes(changes, clf_b.kb, clf_h.kb)
     changed_rules = {r["rule"] for r in rules} | {r["rule_before"] for r in rules if "rule_before" in r}
     rule_info = _rule_info(clf_b.kb, clf_h.kb)
+    fields = union_fields(fields_of(clf_b.kb), fields_of(clf_h.kb))
     report_cases = []
     for key in sorted(set(out_b) | set(out_h)):
         ob, oh = out_b.get(key), out_h.get(key)
-        fields = compare_case(ob, oh, rule_info, changed_rules)
-        if fields:
+        changes_ = compare_case(ob, oh, rule_info, changed_rules, fields)
+        if changes_:
             case = key[0] if key[1] == 1 else f"{key[0]}#{key[1]}"
-            report_cases.append({"case": case, "source": (oh or ob).source, "changes": fields})
+            report_cases.append({"case": case, "source": (oh or ob).source, "changes": changes_})
     total = len(set(out_b) | set(out_h))
     return {
         "base": {**b.info, "version": clf_b.kb.version, "sha256": clf_b.kb.sha256},

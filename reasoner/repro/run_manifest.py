@@ -64,25 +64,27 @@ def environment() -> dict:
             "platform": platform.platform(), "packages": libs}
 
 
-def summary(result_json: dict) -> dict:
-    """The conclusions of one JSON result, in the terms a reader compares (slugs, days)."""
+def summary(result_json: dict, kinds) -> dict:
+    """The conclusions of one JSON result, in the terms a reader compares: for each kind the
+    knowledge base declares (kinds: its ResultKinds), the slugs, with the days of a timed list."""
     if result_json.get("status") != "classified":
         return {"status": result_json.get("status"), "errors": sorted(e["path"] for e in result_json.get("errors", []))}
-    return {
-        "status": "classified",
-        "urgency": result_json["urgency"]["level"],
-        "actions": {a["action"]: a.get("within_days") for a in result_json["actions"]},
-        "warnings": [w["warning"] for w in result_json["warnings"]],
-        "differential": [d["diagnosis"] for d in result_json["differential"]],
-        "risk_factors": [r["factor"] for r in result_json["risk_factors"]],
-        "missing": [m["finding"] for m in result_json["missing"]],
-    }
+    out = {"status": "classified"}
+    for kind in kinds.shown:
+        shown = result_json[kind.json_key]
+        if kind.single:
+            out[kind.json_key] = shown[kind.item_key]
+        elif kind.timed:
+            out[kind.json_key] = {x[kind.item_key]: x.get("within_days") for x in shown}
+        else:
+            out[kind.json_key] = [x[kind.item_key] for x in shown]
+    return out
 
 
-def case_record(result_json: dict) -> dict:
+def case_record(result_json: dict, kinds) -> dict:
     from ..results.view import dumps
 
-    return {"sha256": sha256_text(dumps(result_json, pretty=False)), "conclusions": summary(result_json)}
+    return {"sha256": sha256_text(dumps(result_json, pretty=False)), "conclusions": summary(result_json, kinds)}
 
 
 def graph_record(result) -> dict:

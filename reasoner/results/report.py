@@ -17,29 +17,17 @@ from rich.tree import Tree
 from .. import DISCLAIMER
 from ..namespaces import DORSUM, PROV
 
-KIND_OF = {
-    DORSUM.UrgencyConclusion: ("urgency", DORSUM.level),
-    DORSUM.ActionRecommendation: ("action", DORSUM.action),
-    DORSUM.WarningConclusion: ("warning", DORSUM.warning),
-    DORSUM.DifferentialConclusion: ("differential", DORSUM.diagnosis),
-    DORSUM.RiskFactorConclusion: ("risk factor", DORSUM.riskFactor),
-    DORSUM.MissingFinding: ("missing", DORSUM.missingProperty),
-    DORSUM.PathwayEntry: ("enters pathway", DORSUM.pathway),
-    DORSUM.SpinalImagingIndication: ("spinal imaging indicated", None),
-}
-
-
 def _conclusion_label(g, view, c) -> str:
-    for cls, (kind, prop) in KIND_OF.items():
-        if (c, RDF.type, cls) in g:
-            if prop is None:
-                return kind
-            concept = g.value(c, prop)
-            if cls == DORSUM.MissingFinding:
-                return f"{kind}: {view.kbg.value(concept, DORSUM.jsonPath) or view.slug(concept)}"
+    for kind in view.kb.result_kinds.all:
+        if (c, RDF.type, kind.cls) in g:
+            if kind.value is None:
+                return kind.report_label
+            concept = g.value(c, kind.value)
+            if kind.named_by_path:
+                return f"{kind.report_label}: {view.kbg.value(concept, DORSUM.jsonPath) or view.slug(concept)}"
             days = g.value(c, DORSUM.withinDays)
             extra = f" (within {int(float(days))} days)" if days is not None else ""
-            return f"{kind}: {view.slug(concept)}{extra}"
+            return f"{kind.report_label}: {view.slug(concept)}{extra}"
     return str(c)
 
 
@@ -78,27 +66,35 @@ def render_report(result, clf, console: Console | None = None) -> None:
             console.print(escape(f"  - {e['path'] or '(case)'}{value}: {e['message']}"))
         console.print(f"\n[italic]{DISCLAIMER}[/italic]")
         return
-    u = j["urgency"]
-    days = f", within {u['within_days']} days" if u.get("within_days") is not None else ""
+    kinds = view.kb.result_kinds
     console.print(f"age groups: {', '.join(j['age_groups']) or 'none'}")
     console.print(f"pathways: {', '.join(j['pathways']) or 'none (no care pathway applies)'}")
-    console.print(f"[bold]URGENCY: {u['label']}[/bold]{days}" + (f" (strength: {u['strength']})" if u.get("strength") else "")
-                  + escape(f" [{u['evidence_status']}" + (f", pathway {u['pathway']}]" if u.get("pathway") else "]")))
+    for kind in kinds.shown:
+        u = j[kind.json_key] if kind.single else None
+        if not u:
+            continue
+        days = f", within {u['within_days']} days" if u.get("within_days") is not None else ""
+        console.print(f"[bold]{kind.report_label.upper()}: {u['label']}[/bold]{days}"
+                      + (f" (strength: {u['strength']})" if u.get("strength") else "")
+                      + escape(f" [{u['evidence_status']}" + (f", pathway {u['pathway']}]" if u.get("pathway") else "]")))
 
     table = Table(title="Conclusions", show_lines=False)
     for col in ("kind", "what", "within days", "strength", "pathway", "evidence", "rule"):
         table.add_column(col)
-    for key, slug_key in (("actions", "action"), ("warnings", "warning"), ("differential", "diagnosis"),
-                          ("risk_factors", "factor")):
+    for kind in kinds.lists:
+        if kind.named_by_path:
+            continue
+        key = kind.json_key
         for item in j[key]:
             table.add_row(key.replace("_", " "), item["label"], str(item.get("within_days") or ""),
                           item.get("strength", ""), item.get("pathway") or "", item["evidence_status"],
                           item["rule"].rsplit("/", 1)[-1])
     console.print(table)
-    if j["missing"]:
-        console.print("[bold]Missing findings[/bold] (unknown, not absent):")
-        for m in j["missing"]:
-            console.print(escape(f"  - {m['finding']}: {m['why']}"))
+    for kind in kinds.lists:
+        if kind.named_by_path and j[kind.json_key]:
+            console.print("[bold]Missing findings[/bold] (unknown, not absent):")
+            for m in j[kind.json_key]:
+                console.print(escape(f"  - {m[kind.item_key]}: {m['why']}"))
 
     g = result.graph
     tree = Tree("[bold]Proof tree[/bold] (conclusion <- rule <- premises <- input findings)")
@@ -110,7 +106,7 @@ def render_report(result, clf, console: Console | None = None) -> None:
     console.print(tree)
 
     conflicts: dict = {}
-    for item in [u, *(i for k in ("actions", "warnings", "differential", "risk_factors", "missing") for i in j[k])]:
+    for item in [i for k in kinds.shown for i in ([j[k.json_key]] if k.single else j[k.json_key]) if i]:
         for conflict in item.get("conflicts", ()):
             conflicts[conflict["statement"]] = conflict["note"]
     if conflicts:

@@ -20,13 +20,6 @@ from .provenance import SOURCE_RELATIONS
 
 SUPPORT_RELATIONS = tuple(r for r in SOURCE_RELATIONS if r != DORSUM.conflictsWith)
 
-KINDS = (  # JSON list, conclusion class, property naming the concept, JSON key for the slug
-    ("actions", DORSUM.ActionRecommendation, DORSUM.action, "action"),
-    ("warnings", DORSUM.WarningConclusion, DORSUM.warning, "warning"),
-    ("differential", DORSUM.DifferentialConclusion, DORSUM.diagnosis, "diagnosis"),
-    ("risk_factors", DORSUM.RiskFactorConclusion, DORSUM.riskFactor, "factor"),
-)
-
 
 def number(lit: Literal):
     """A JSON number from an RDF numeric literal (integers stay integers)."""
@@ -190,70 +183,65 @@ class ResultView:
         def about(cls):
             return sorted((c for c in g.subjects(DORSUM.aboutCase, case) if (c, RDF.type, cls) in g), key=str)
 
-        urgency = None
-        urg = about(DORSUM.UrgencyConclusion)
-        if urg:
-            rank = lambda c: int(self.kbg.value(g.value(c, DORSUM.level), DORSUM.urgencyRank))  # noqa: E731
-            top = max(rank(c) for c in urg)
-            at_top = [c for c in urg if rank(c) == top]
-            level = g.value(at_top[0], DORSUM.level)
-            urgency = {"level": self.slug(level), "label": self.label(level)}
-            urgency.update(self.merged(g, at_top))
-        lists = {}
-        for key, cls, prop, slug_key in KINDS:
-            groups: dict = {}
-            for c in about(cls):
-                concept = g.value(c, prop)
-                groups.setdefault(self.slug(concept), (concept, []))[1].append(c)
-            items = []
-            for slug in sorted(groups):
-                concept, cs = groups[slug]
-                item = {slug_key: slug, "label": self.label(concept)}
-                m = self.merged(g, cs)
-                if key != "actions":
-                    m.pop("within_days", None)
-                    m.pop("within_days_label", None)
-                item.update(m)
-                items.append(item)
-            lists[key] = items
-        missing_groups: dict = {}
-        for c in about(DORSUM.MissingFinding):
-            prop = g.value(c, DORSUM.missingProperty)
-            path = str(self.kbg.value(prop, DORSUM.jsonPath) or self.slug(prop))
-            missing_groups.setdefault(path, []).append(c)
-        missing = []
-        for path in sorted(missing_groups):
-            cs = missing_groups[path]
-            whys = sorted({str(g.value(c, DORSUM.why)) for c in cs if g.value(c, DORSUM.why) is not None})
-            item = {"finding": path, "why": "; ".join(whys)}
-            m = self.merged(g, cs)
-            m.pop("within_days", None)
-            m.pop("within_days_label", None)
-            item.update(m)
-            missing.append(item)
+        shown = {kind.json_key: (self._single(g, kind, about(kind.cls)) if kind.single
+                                 else self._items(g, kind, about(kind.cls))) for kind in self.kb.result_kinds.shown}
         patient = g.value(case, DORSUM.patient)
         age_groups = sorted(self.slug(t) for t in g.objects(patient, RDF.type)
                             if (t, SKOS.inScheme, DORSUM["scheme-age-group"]) in self.kbg) if patient is not None else []
         pathways = sorted(self.slug(p) for p in g.objects(case, DORSUM.entersPathway))
-        return self._envelope(case_id, "classified", [], age_groups, urgency, lists, missing, pathways)
+        return self._envelope(case_id, "classified", [], age_groups, pathways, shown)
+
+    def _single(self, g: Graph, kind, conclusions: list) -> dict | None:
+        """The conclusions whose value ranks highest, as one item (or None)."""
+        if not conclusions:
+            return None
+        rank = lambda c: int(self.kbg.value(g.value(c, kind.value), kind.ranked_by))  # noqa: E731
+        top = max(rank(c) for c in conclusions)
+        at_top = [c for c in conclusions if rank(c) == top]
+        value = g.value(at_top[0], kind.value)
+        item = {kind.item_key: self.slug(value), "label": self.label(value)}
+        item.update(self._merged_shown(g, kind, at_top))
+        return item
+
+    def _items(self, g: Graph, kind, conclusions: list) -> list[dict]:
+        """One item per value (several conclusions about it merged), sorted by slug or JSON path."""
+        groups: dict = {}
+        for c in conclusions:
+            value = g.value(c, kind.value)
+            name = (str(self.kbg.value(value, DORSUM.jsonPath) or self.slug(value)) if kind.named_by_path
+                    else self.slug(value))
+            groups.setdefault(name, (value, []))[1].append(c)
+        items = []
+        for name in sorted(groups):
+            value, cs = groups[name]
+            if kind.named_by_path:
+                whys = sorted({str(g.value(c, DORSUM.why)) for c in cs if g.value(c, DORSUM.why) is not None})
+                item = {kind.item_key: name, "why": "; ".join(whys)}
+            else:
+                item = {kind.item_key: name, "label": self.label(value)}
+            item.update(self._merged_shown(g, kind, cs))
+            items.append(item)
+        return items
+
+    def _merged_shown(self, g: Graph, kind, conclusions: list) -> dict:
+        m = self.merged(g, conclusions)
+        if not kind.timed:
+            m.pop("within_days", None)
+            m.pop("within_days_label", None)
+        return m
 
     def invalid(self, case_id: str, errors: list[dict]) -> dict:
-        return self._envelope(case_id, "invalid", errors, [], None,
-                              {k: [] for k, *_ in KINDS}, [])
+        shown = {k.json_key: None if k.single else [] for k in self.kb.result_kinds.shown}
+        return self._envelope(case_id, "invalid", errors, [], [], shown)
 
-    def _envelope(self, case_id, status, errors, age_groups, urgency, lists, missing, pathways=()) -> dict:
+    def _envelope(self, case_id, status, errors, age_groups, pathways, shown: dict) -> dict:
         return {
             "case": case_id,
             "status": status,
             "errors": errors,
             "age_groups": age_groups,
             "pathways": list(pathways),
-            "urgency": urgency,
-            "actions": lists["actions"],
-            "warnings": lists["warnings"],
-            "differential": lists["differential"],
-            "risk_factors": lists["risk_factors"],
-            "missing": missing,
+            **shown,
             "knowledge_base": {"version": self.kb.version, "sha256": self.kb.sha256},
             "disclaimer": DISCLAIMER,
         }
