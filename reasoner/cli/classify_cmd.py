@@ -108,7 +108,7 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None,
 
     def note(r):
         if cases is not None:
-            add_case(cases, r.case_id, case_record(r.json))
+            add_case(cases, r.case_id, case_record(r.json, clf.kb.result_kinds))
 
     if fmt == "json":
         collected = list(results) if single_case_input(inputs, stdin_format) else results
