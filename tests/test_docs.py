@@ -3,7 +3,6 @@ byte-for-byte reproducible."""
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from markupsafe import escape as markup_escape
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
@@ -44,6 +44,12 @@ def docs(tmp_path_factory, kb):
     return out, result
 
 
+def esc(text) -> str:
+    """text escaped for HTML as the pages escape it (Jinja2's autoescaping: markupsafe, which writes
+    a double quote as &#34;)."""
+    return str(markup_escape(text))
+
+
 def read(out, name):
     return (out / name).read_text(encoding="utf-8")
 
@@ -70,8 +76,8 @@ def test_catalogue_has_every_rule_with_its_statements_and_sparql(docs, kb):
         slug = rule.iri.rsplit("/", 1)[-1]
         sec = section(text, f"rule-{slug}")
         assert f"<code>{rule.iri}</code>" in sec
-        assert html.escape(rule.title) in sec
-        assert f"<pre><code>{html.escape(rule.text)}</code></pre>" in sec, f"{slug}: SPARQL missing or not escaped"
+        assert esc(rule.title) in sec
+        assert f"<pre><code>{esc(rule.text)}</code></pre>" in sec, f"{slug}: SPARQL missing or not escaped"
         assert f"<tr><th>status</th><td>{rule.status}</td></tr>" in sec
         assert f"<tr><th>stratum</th><td>{rule.stratum}</td></tr>" in sec
         assert rule.implements, f"{slug} implements nothing"
@@ -79,7 +85,7 @@ def test_catalogue_has_every_rule_with_its_statements_and_sparql(docs, kb):
             s = URIRef(stmt)
             local = stmt.rsplit("/", 1)[-1]
             assert f'href="#{local}"' in sec
-            assert html.escape(str(g.value(s, DORSUM.statementText))) in sec
+            assert esc(str(g.value(s, DORSUM.statementText))) in sec
             for ref in g.objects(s, DCTERMS.source):
                 assert f'href="#{ref.rsplit("/", 1)[-1]}"' in sec, f"{slug}: {local} lost reference {ref}"
         assert f"- IRI: `{rule.iri}`" in md and rule.text.rstrip("\n") in md
@@ -95,13 +101,13 @@ def test_catalogue_has_every_statement_with_references_and_rules(docs, kb):
     for s in stmts:
         local = s.rsplit("/", 1)[-1]
         sec = section(text, local)
-        assert html.escape(str(g.value(s, DORSUM.statementText))) in sec
+        assert esc(str(g.value(s, DORSUM.statementText))) in sec
         for p in (DCTERMS.source, DORSUM.confirmedBy, DORSUM.refinedBy, DORSUM.conflictsWith):
             for ref in g.objects(s, p):
                 cite = g.value(ref, DCTERMS.bibliographicCitation) or g.value(ref, RDFS.label)
-                assert html.escape(str(cite)) in sec, f"{local}: reference {ref} missing"
+                assert esc(str(cite)) in sec, f"{local}: reference {ref} missing"
         for loc in g.objects(s, DORSUM.primarySourceLocator):
-            assert html.escape(str(loc)) in sec
+            assert esc(str(loc)) in sec
         rules = sorted(r.iri.rsplit("/", 1)[-1] for r in kb.rules if str(s) in r.implements)
         for r in rules:
             assert f'href="#rule-{r}"' in sec
@@ -168,7 +174,7 @@ def test_ontology_reference_documents_every_class(docs, kb):
 def test_index_names_the_knowledge_base_and_links_every_artefact(docs, kb):
     out, _ = docs
     text = read(out, "index.html")
-    assert kb.version in text and kb.sha256 in text and html.escape(DISCLAIMER) in text
+    assert kb.version in text and kb.sha256 in text and esc(DISCLAIMER) in text
     links = re.findall(r'href="([^"#]+)"', text)
     assert {"ontology.html", "rules.html", "rules.md", "pathway.dot"} <= set(links)
     for link in links:
