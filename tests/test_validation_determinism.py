@@ -83,9 +83,9 @@ import itertools, json, sys, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, {tests!r})
 from test_validation_determinism import BATCH, batch_inputs
-from reasoner.context import load_context
-from reasoner.kb import load_kb
-from reasoner.validate import CaseValidator
+from reasoner.case.context import load_context
+from reasoner.kb.knowledge_base import load_kb
+from reasoner.shacl.validate import CaseValidator
 kb = load_kb({root!r})
 v = CaseValidator(kb, load_context(str(kb.paths.context)))
 out = []

@@ -138,7 +138,7 @@ class CaseValidator:
 
     def results_many(self, inputs: list[CaseInput], prepared: list | None = None,
                      threads: int = 2) -> list[list | None]:
-        """The compiled validator's SHACL results of each case (shacl.compiler.Result: focus node,
+        """The compiled validator's SHACL results of each case (shacl.compiled.Result: focus node,
         path, value, messages, severity, source shape, component), None for a case without a graph."""
         if prepared is None:
             prepared = [None if ci.graph is None else (list(ci.graph), None) for ci in inputs]
