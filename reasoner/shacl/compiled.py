@@ -84,7 +84,7 @@ class Result:
 def _run_all(store: ox.Store, queries: list[CompiledQuery], threads: int, runtime) -> list[list]:
     """Run read-only queries over one store, each one's rows in order. They are independent and
     Oxigraph parses, plans and evaluates without holding the GIL for most of a query, so two threads
-    validate a large chunk in about half the time; results come back in the queries' order, so the
+    share a large chunk's work; results come back in the queries' order, so the
     outcome is the same as one after the other. threads=1 when the caller already keeps the other
     core busy (a single case's inference runs meanwhile), where a third thread on two cores would
     slow it down. With the runtime's observer attached they run one after the other, each timed
