@@ -73,7 +73,7 @@ def test_failing_disk_stops_the_load_and_keeps_stored_cases(small, tmp_path, mon
             return getattr(self.inner, name)
 
     real_open = st.open_store
-    monkeypatch.setattr("reasoner.store.case_store.open_store", lambda *a, **k: FailingStore(real_open(*a, **k)))
+    monkeypatch.setattr("reasoner.store.bulk_load.open_store", lambda *a, **k: FailingStore(real_open(*a, **k)))
     extra = tmp_path / "more.jsonl"
     extra.write_text("\n".join(json.dumps(dict(json.loads(l), id="new-" + json.loads(l)["id"]))
                                for l in small.read_text().splitlines()) + "\n")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import sys
-import time
 
 import click
 
 from . import main
 from .options import kb_option
-
-FLUSH_EVERY_CHUNKS = 5
 
 
 @main.command("load")
@@ -38,11 +34,10 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     if --store is neither a store nor a new or empty directory, or is a damaged store (left as it is)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ..pipeline import Classifier
-    from ..repro.run_manifest import add_case, graph_record
-    from ..shacl.compiler import ShapeCompileError
     from ..errors import DorsumError
-    from ..store.case_store import ChunkWriter, StoreError, open_store, store_kb, stored_kb_sha, stored_case
+    from ..pipeline import Classifier
+    from ..shacl.compiler import ShapeCompileError
+    from ..store.bulk_load import bulk_load
     from .guards import click_error, refuse_output_read_as_input
 
     jobs = _jobs(jobs)
@@ -51,68 +46,28 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
         clf = Classifier(kb_root=kb_root, shacl_engine=shacl_engine)
     except ShapeCompileError as exc:
         raise click.ClickException(f"the case shapes cannot be compiled: {exc}") from None
-    try:
-        store = open_store(store_path, create=True)
-        if stored_kb_sha(store) != clf.kb.sha256:
-            store_kb(store, clf.kb)
-    except StoreError as exc:
-        raise click_error(exc) from None
-    counts = {"classified": 0, "invalid": 0}
-    cases: dict | None = {} if manifest else None
-    start = time.perf_counter()
-    console_progress = sys.stderr.isatty()
-    writer = ChunkWriter(store, FLUSH_EVERY_CHUNKS)  # chunk k is written while chunk k+1 is classified
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  disable=not console_progress, transient=True) as progress:
+                  disable=not sys.stderr.isatty(), transient=True) as progress:
         task = progress.add_task("loading", total=None)
-        written: set = set()  # a repeated id is an error on the later case, which must not replace the first
 
-        def record(stored):
-            first = []
-            for c in stored:
-                if c.case_id not in written:
-                    written.add(c.case_id)
-                    first.append(c)
-            writer.submit(first)
-            for c in stored:
-                counts[c.status] += 1
-                if cases is not None:
-                    add_case(cases, c.case_id, c.record)
-            n = counts["classified"] + counts["invalid"]
-            progress.update(task, description=f"{n} cases ({counts['invalid']} invalid), "
-                            f"{n / max(time.perf_counter() - start, 1e-9):.0f} cases/s")
-
-        parallel = None
+        def show(counts) -> None:
+            progress.update(task, description=f"{counts.total} cases ({counts.invalid} invalid), "
+                                              f"{counts.rate():.0f} cases/s")
         try:
-            if jobs > 1:
-                from ..store.parallel_load import ParallelLoad
-                parallel = ParallelLoad(clf.kb, jobs, chunk, kb_root, shacl_engine, records=cases is not None)
-                stream = parallel.chunks(inputs)
-            else:
-                stream = ([stored_case(r, graph_record(r) if cases is not None else None) for r in results]
-                          for results in clf.classify_chunks(inputs, chunk, view=False))
-            for stored in stream:  # streamed: a few chunks in memory at a time
-                record(stored)
-            writer.close()
-        except DorsumError as exc:  # a StoreError (a damaged store: exit 2), or a worker's failure
+            counts = bulk_load(clf, store_path, inputs, chunk, jobs, kb_root, shacl_engine,
+                               records=bool(manifest), progress=show)
+        except DorsumError as exc:  # the store (unusable: exit 2; busy: 3), or a worker's failure
             raise click_error(exc) from None
-        finally:
-            if parallel is not None:
-                parallel.close()
-            writer.abort()
-            writer = store = None  # release the store's lock now, even while an error propagates
-            gc.collect()
-    n = counts["classified"] + counts["invalid"]
-    elapsed = time.perf_counter() - start
-    click.echo(f"loaded {n} cases into {store_path}: {counts['classified']} classified, {counts['invalid']} invalid, "
-               f"{n / max(elapsed, 1e-9):.1f} cases/s")
+    click.echo(f"loaded {counts.total} cases into {store_path}: {counts.classified} classified, {counts.invalid} invalid, "
+               f"{counts.rate():.1f} cases/s")
     if manifest:
         from pathlib import Path
 
         from ..repro.run_manifest import RunRecord, load_output, write
+        cases = counts.cases
         write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases,
                                         output={**load_output(clf.kb, cases), "store": str(store_path)}), clf.kb)
-    sys.exit(1 if counts["invalid"] else 0)
+    sys.exit(1 if counts.invalid else 0)
 
 
 def _jobs(value: str) -> int:
@@ -129,13 +84,3 @@ def _jobs(value: str) -> int:
                                  "of at least 1, or 'auto'", param_hint="--jobs")
     return n
 
-
-def load_digest(clf, inputs, options: dict) -> tuple[str, None, dict]:
-    """Re-classify a recorded load (no store is written) and return its output hash and cases."""
-    from ..repro.run_manifest import add_case, graph_record, load_output
-
-    cases: dict = {}
-    for results in clf.classify_chunks(inputs, int(options.get("chunk", 200)), view=False):
-        for r in results:
-            add_case(cases, r.case_id, graph_record(r))
-    return load_output(clf.kb, cases)["sha256"], None, cases

@@ -83,7 +83,7 @@ def verify_cmd(manifest, kb_root):
         _, canonical = write_classification(clf, inputs, doc["options"]["format"], sink, cases)
         got_sha = sink.h.hexdigest()
     elif doc["command"] == "load":
-        from .load_cmd import load_digest
+        from ..store.bulk_load import load_digest
         got_sha, canonical, cases = load_digest(clf, inputs, doc["options"])
     else:
         click.echo(f"error: cannot re-run command {doc['command']!r}", err=True)
