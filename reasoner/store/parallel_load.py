@@ -27,7 +27,8 @@ from multiprocessing import get_context
 from typing import Iterable, Iterator
 
 from ..errors import DorsumError
-from ..case.intake import CaseIds, CaseInput, read_records, record_cases
+from ..case.ids import CaseIds
+from ..case.intake import CaseInput, read_records, record_cases
 from .case_store import StoredCase, stored_case
 
 _worker: dict = {}
@@ -62,10 +63,7 @@ def _classify(records: list) -> list[tuple]:
     meta = [(CaseIds.has_identity(ci), list(ci.errors)) for ci in cases]
     ids = CaseIds()  # a case repeating an id or IRI of this chunk is never classified next to it (it
     for ci in cases:  # would share its nodes); the main process gives it the error, as read_cases does
-        repeated = ids.repeated(ci)
-        if repeated is not None:
-            ci.errors.append(repeated)
-            ci.graph = None
+        ids.check(ci)
     results = clf.classify_many(cases, view=False)
     out = []
     for ci, (identity, intake_errors), r in zip(cases, meta, results):
