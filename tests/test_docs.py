@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from markupsafe import escape as markup_escape
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from conftest import ROOT
@@ -169,6 +169,42 @@ def test_ontology_reference_documents_every_class(docs, kb):
     assert not missing, missing
     for p in kb.ontology.subjects(RDF.type, OWL.ObjectProperty):
         assert f"<code>{p}</code>" in text
+
+
+def test_ontology_reference_is_titled_by_the_ontology(docs, kb):
+    """pyLODE titles the page after the last header it meets; it is given the ontology's only."""
+    out, _ = docs
+    text = read(out, "ontology.html")
+    (onto,) = kb.ontology.subjects(RDF.type, OWL.Ontology)
+    title = kb.ontology.value(onto, DCTERMS.title)
+    assert f"<title>{esc(title)}</title>" in text
+    metadata = re.search(r'<div class="section" id="metadata">(.*?)</dl>', text, re.S).group(1)
+    assert f"<h1>{esc(title)}</h1>" in metadata and f"<code>{onto}</code>" in metadata
+
+
+def test_pylode_gets_exactly_one_ontology_header(kb):
+    from types import SimpleNamespace
+
+    from reasoner.docs.ontology import HEADER_TYPES, pylode_graph
+
+    def headers(g):
+        return sorted({s for t in HEADER_TYPES for s in g.subjects(RDF.type, t)})
+
+    (onto,) = kb.ontology.subjects(RDF.type, OWL.Ontology)
+    assert len(headers(kb.ontology)) > 1       # the concept schemes are headers to pyLODE too
+    g = pylode_graph(kb)
+    assert headers(g) == [onto] and (onto, RDF.type, OWL.Ontology) in g
+    other = URIRef("https://example.org/another-ontology")
+    two = Graph() + kb.ontology
+    two.add((other, RDF.type, OWL.Ontology))
+    assert headers(pylode_graph(SimpleNamespace(ontology=two, version="x"))) == [min(onto, other)]
+    none = Graph()
+    for t in kb.ontology:
+        if t[0] != onto:           # no header at all
+            none.add(t)
+    g = pylode_graph(SimpleNamespace(ontology=none, version="9.9.9"))
+    (header,) = headers(g)
+    assert "9.9.9" in str(g.value(header, DCTERMS.title))
 
 
 def test_index_names_the_knowledge_base_and_links_every_artefact(docs, kb):

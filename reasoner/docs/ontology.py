@@ -1,10 +1,10 @@
 """The ontology reference (ontology.html), made by pyLODE's OntPub profile from a graph built for it.
 
 pyLODE takes every owl:Ontology, skos:ConceptScheme and prof:Profile in its input for the document's
-header: the page's <title> is the last title it meets among them and its metadata merges them all.
-The knowledge base has one owl:Ontology and a skos:ConceptScheme per value set, so pyLODE is given
-the ontology with exactly one header instead (see `pylode_graph`). It gets a Graph, so it parses no
-file and follows no owl:imports.
+header (3.6 also sh:ShapesGraph, for its namespace): the page's <title> is the last title it meets
+among them and its metadata merges them all. The knowledge base has one owl:Ontology and a
+skos:ConceptScheme per value set, so pyLODE is given the ontology with exactly one header instead
+(`pylode_graph`). It gets a Graph, so it parses no file and follows no owl:imports.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from ..namespaces import DORSUM
 
 PROF = Namespace("http://www.w3.org/ns/dx/prof/")
 # the types pyLODE reads as a document header, and the properties it takes a header's title from
-HEADER_TYPES = (OWL.Ontology, SKOS.ConceptScheme, PROF.Profile)
+HEADER_TYPES = (OWL.Ontology, SKOS.ConceptScheme, PROF.Profile, URIRef("http://www.w3.org/ns/shacl#ShapesGraph"))
 TITLES = (DCTERMS.title, DC.title, RDFS.label, SKOS.prefLabel, SDO.name)
 
 
 def pylode_graph(kb: KnowledgeBase) -> Graph:
     """The ontology with one owl:Ontology header: the knowledge base's (the first by IRI if there are
-    several, the others then documented as plain terms; one named from the KB's version if there is
-    none). Concept schemes keep their labels and members but not their type, which nothing else on
+    several, the others losing their type; one titled with the KB's version if there is none). Concept schemes keep their labels and members but not their type, which nothing else on
     the page shows. Blank nodes are relabelled canonically and the triples added in sorted order,
     since pyLODE's output follows the graph's order and rdflib's blank-node ids are random."""
     source = to_canonical_graph(kb.ontology)
