@@ -21,7 +21,7 @@ from reasoner.kb.knowledge_base import load_kb
 VIGNETTES = ROOT / "tests" / "vignettes"
 RULE = "https://w3id.org/dorsum/rule/"
 STMT = "https://w3id.org/dorsum/"
-KB_DIRS = ("ontology", "shapes", "queries", "context")
+from reasoner.kb.paths import KB_DIRS
 
 # The children's red-flag size moves from 3 cm to 5 cm: the children's lumps measured between 3 and 5 cm lose
 # their size risk factors; adults, assessed on 5 cm (threshold-adult-size-cm), are untouched.

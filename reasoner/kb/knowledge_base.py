@@ -21,7 +21,7 @@ from rdflib.namespace import OWL, RDF
 
 from ..errors import KnowledgeBaseError
 from ..namespaces import PREFIXES
-from .paths import KBPaths, kb_paths, shipped_root
+from .paths import KBPaths, kb_files, kb_paths, shipped_root
 from .result_kinds import ResultKinds
 from .rule_files import RuleFile, read_query_dir, rule_metadata_triples
 
@@ -120,12 +120,7 @@ class KnowledgeBase:
 
     def asset_files(self) -> list[Path]:
         """Shape, query and context files that are part of the knowledge base (sorted)."""
-        files = []
-        for d, pattern in ((self.paths.shapes, "*.ttl"), (self.paths.queries, "**/*.rq"),
-                           (self.paths.context.parent, "*.jsonld")):
-            if d.is_dir():
-                files.extend(p for p in d.glob(pattern) if p.is_file())
-        return sorted(files)
+        return [p for p in kb_files(self.paths.root) if p.parent != self.paths.ontology]
 
     def counts(self) -> dict[str, int]:
         g = self.graph

@@ -50,6 +50,18 @@ class KBPaths:
         return self.root / "context" / "case.context.jsonld"
 
 
+# The files that make up a knowledge base: what its hash covers (besides the ontology's graph),
+# what a run manifest records, what dorsum diff compares and extracts from a git ref.
+KB_DIRS = ("ontology", "shapes", "queries", "context")
+KB_GLOBS = (("ontology", "*.ttl"), ("shapes", "*.ttl"), ("queries", "**/*.rq"), ("context", "*.jsonld"))
+
+
+def kb_files(root: Path) -> list[Path]:
+    """Every file of the knowledge base at root (sorted)."""
+    root = Path(root)
+    return sorted(p for d, pattern in KB_GLOBS for p in (root / d).glob(pattern) if p.is_file())
+
+
 INSTALLED_KB = Path(__file__).resolve().parents[1] / "_kb"  # reasoner/_kb, beside the package (setup.py)
 
 

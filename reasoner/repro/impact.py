@@ -5,7 +5,8 @@ git ref extracted to a temporary directory) with the working one, case by case. 
 whose conclusions differ it names the field, the values before and after, and the rules (with the
 statements they implement) that produced each conclusion that appeared, disappeared or changed.
 It also lists the knowledge-base files that differ and the rule files among them. The report is a
-plain dict, deterministic (sorted, no timestamps) so two runs give the same bytes.
+plain dict, deterministic (sorted, no timestamps) so two runs give the same bytes. The two sides
+are in diff_sides.py, the report's rendering in diff_render.py.
 
 Nothing here knows a clinical term: the compared fields are the conclusion kinds each knowledge
 base declares in ontology/results.ttl.
@@ -14,26 +15,18 @@ base declares in ontology/results.ttl.
 from __future__ import annotations
 
 import hashlib
-import io
-import subprocess
-import tarfile
-import tempfile
 from collections import OrderedDict
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from ..errors import DorsumError
+from ..kb.paths import kb_files as files_of
 from ..kb.paths import kb_paths
+from .diff_render import render_table  # noqa: F401  (the report's rendering, imported from here by callers)
+from .diff_sides import sides
 
-KB_DIRS = ("ontology", "shapes", "queries", "context")
 CHUNK = 250            # cases classified per engine run (bounds memory on a large corpus)
 CACHE_SIZE = 4         # loaded knowledge bases kept per process, by content
-
-
-class DiffUsageError(DorsumError):
-    """A base or corpus that cannot be compared (bad ref, not a knowledge base, not a repository)."""
 
 
 @dataclass(frozen=True)
@@ -62,124 +55,12 @@ def union_fields(*field_sets) -> tuple[Field, ...]:
 
 
 # --------------------------------------------------------------------------------------------
-# the two sides
-
-
-@dataclass
-class Side:
-    """One knowledge base: its root on disk while the diff runs, and where it came from."""
-
-    root: Path
-    info: dict = field(default_factory=dict)   # what the report says about where it came from
-
-
-def _git(args: list[str], cwd: Path, binary: bool = False) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=not binary, check=False)
-    except FileNotFoundError as exc:
-        raise DiffUsageError("git is not installed: a git ref as --base needs it") from exc
-
-
-def git_location(root: Path) -> tuple[Path, str]:
-    """(top level of the repository containing root, root's path inside it as 'a/b/' or '')."""
-    top = _git(["rev-parse", "--show-toplevel"], root)
-    if top.returncode != 0:
-        raise DiffUsageError(f"the knowledge base {root} is not in a git repository; "
-                             "give --base a knowledge-base directory instead")
-    prefix = _git(["rev-parse", "--show-prefix"], root)
-    return Path(top.stdout.strip()), prefix.stdout.strip()
-
-
-def resolve_commit(ref: str, top: Path) -> str:
-    if not ref or ref.startswith("-"):
-        raise DiffUsageError(f"'{ref}' is not a git ref")
-    res = _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top)
-    if res.returncode != 0 or not res.stdout.strip():
-        raise DiffUsageError(f"'{ref}' is neither a knowledge-base directory nor a git ref of the repository at {top}")
-    return res.stdout.strip()
-
-
-def _safe_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
-    """Regular files and directories with relative paths only (git archive of our own tree gives
-    nothing else; this refuses anything that could write outside the target)."""
-    out = []
-    for m in tar.getmembers():
-        parts = Path(m.name).parts
-        if m.name.startswith("/") or ".." in parts or not (m.isfile() or m.isdir()):
-            continue
-        out.append(m)
-    return out
-
-
-def extract_ref(ref: str, head_root: Path, dest: Path) -> dict:
-    """Extract the knowledge-base directories of `ref` (of the repository holding head_root) into
-    dest: `git archive <commit> -- ontology shapes queries context`, unpacked in Python."""
-    top, prefix = git_location(head_root)
-    commit = resolve_commit(ref, top)
-    tree = f"{commit}:{prefix.rstrip('/')}" if prefix else commit
-    listing = _git(["ls-tree", "-d", "--name-only", tree], top)
-    present = [d for d in KB_DIRS if d in set(listing.stdout.split("\n"))] if listing.returncode == 0 else []
-    if "ontology" not in present:
-        where = f"{prefix}ontology/" if prefix else "ontology/"
-        raise DiffUsageError(f"git ref '{ref}' ({commit[:12]}) has no {where}: no knowledge base there")
-    res = _git(["archive", "--format=tar", tree, "--", *present], top, binary=True)
-    if res.returncode != 0:
-        msg = res.stderr.decode("utf-8", "replace").strip()
-        raise DiffUsageError(f"git archive of '{ref}' failed: {msg}")
-    with tarfile.open(fileobj=io.BytesIO(res.stdout), mode="r:") as tar:
-        members = _safe_members(tar)
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(dest, members=members, filter="data")
-        else:  # pragma: no cover - Python before 3.11.4
-            tar.extractall(dest, members=members)
-    return {"ref": ref, "commit": commit, "kind": "git"}
-
-
-def is_kb_root(path: Path) -> bool:
-    return path.is_dir() and (path / "ontology").is_dir()
-
-
-@contextmanager
-def sides(base: str, kb_root: str | Path | None) -> Iterator[tuple[Side, Side]]:
-    """(base, head): base is a knowledge-base directory or a git ref, extracted to a temporary
-    directory that lives as long as the context; head is the working knowledge base."""
-    head_root = kb_paths(kb_root).root
-    if not is_kb_root(head_root):
-        raise DiffUsageError(f"{head_root} is not a knowledge base (no ontology/ directory)")
-    head = Side(head_root, {"kind": "directory", "root": str(head_root)})
-    as_dir = Path(base).expanduser()
-    if is_kb_root(as_dir):
-        root = as_dir.resolve()
-        yield Side(root, {"kind": "directory", "root": str(root)}), head
-        return
-    with tempfile.TemporaryDirectory(prefix="dorsum-diff-") as tmp:
-        try:
-            info = extract_ref(base, head_root, Path(tmp))
-        except DiffUsageError as exc:
-            if as_dir.is_dir():
-                raise DiffUsageError(f"'{base}' is a directory without ontology/ (not a knowledge base) "
-                                     "and not a git ref") from exc
-            raise
-        yield Side(Path(tmp), info), head
-
-
-# --------------------------------------------------------------------------------------------
 # knowledge-base files
 
 
 def kb_files(root: Path) -> dict[str, bytes]:
-    """Relative path -> bytes of every file of the knowledge-base directories (hidden files and
-    caches left out)."""
-    out = {}
-    for d in KB_DIRS:
-        base = root / d
-        if not base.is_dir():
-            continue
-        for p in base.rglob("*"):
-            rel = p.relative_to(root)
-            if p.is_file() and not any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
-                out[rel.as_posix()] = p.read_bytes()
-    return out
+    """Relative path -> bytes of every file of the knowledge base (kb/paths.py says which)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files_of(root)}
 
 
 def content_digest(files: dict[str, bytes]) -> str:
@@ -439,98 +320,3 @@ def diff(base: str, kb_root: str | Path | None, cases: Iterable[str | Path]) -> 
         },
         "cases": report_cases,
     }
-
-
-# --------------------------------------------------------------------------------------------
-# rendering
-
-
-def _local(iri: str) -> str:
-    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-
-
-def _fmt_item(v) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, dict):
-        keys = list(v)
-        head, rest = v[keys[0]], [f"{k}={v[k]}" for k in keys[1:] if v[k] is not None]
-        return f"{head} ({', '.join(rest)})" if rest else str(head)
-    return str(v)
-
-
-def _fmt_value(v, marks: dict | None = None) -> str:
-    """A field value, an item a line; with marks (item -> "-" gone, "+" new, "~" changed) every
-    line starts with its mark or a blank."""
-    items = v if isinstance(v, list) else ([] if v is None else [v])
-    if not items:
-        return "(none)"
-    if marks is None:
-        return "\n".join(_fmt_item(x) for x in items)
-    keyed = [(str(next(iter(x.values())) if isinstance(x, dict) else x), x) for x in items]
-    return "\n".join(f"{marks.get(k, ' ')} {_fmt_item(x)}" for k, x in keyed)
-
-
-def render_table(report: dict, console) -> None:
-    """The report for a person: both sides, the files and rules that differ, a row per changed
-    field of each changed case with the rules responsible (* marks a rule whose file changed)."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    def side(s: dict) -> str:
-        where = f"{s['ref']} ({s['commit'][:12]})" if s.get("kind") == "git" else s.get("root", "")
-        return f"{escape(where)}: version {escape(s['version'])}, sha256 {s['sha256'][:16]}..."
-
-    console.rule("dorsum diff")
-    console.print(f"[bold]base[/bold] {side(report['base'])}")
-    console.print(f"[bold]head[/bold] {side(report['head'])}")
-    kf = report["kb_files"]
-    if not any(kf.values()):
-        console.print("knowledge-base files: identical")
-    else:
-        console.print(f"knowledge-base files: {len(kf['changed'])} changed, {len(kf['added'])} added, "
-                      f"{len(kf['removed'])} removed")
-        for kind in ("changed", "added", "removed"):
-            for p in kf[kind]:
-                console.print(f"  {kind:8} {escape(p)}")
-    if report["rules_changed"]:
-        console.print("rule files changed:")
-        for r in report["rules_changed"]:
-            notes = [f"{k}: {v['before']} -> {v['after']}" for k, v in r.get("header", {}).items()]
-            if r.get("query_changed"):
-                notes.append("query changed")
-            extra = f" ({'; '.join(notes)})" if notes else ""
-            console.print(f"  {r['change']:8} {escape(_local(r['rule']))}  {escape(r['file'])}{escape(extra)}")
-    s = report["summary"]
-    console.print(f"[bold]cases: {s['cases']}, {s['changed']} changed, {s['unchanged']} unchanged; invalid: "
-                  f"{s['invalid']['base']} on base, {s['invalid']['head']} on head[/bold]")
-    if not report["cases"]:
-        return
-    console.print("before/after: - gone, + new, ~ changed; responsible: each rule (the side it fired on) "
-                  "and the statements it implements; * its file changed")
-    for case in report["cases"]:
-        table = Table(title=escape(case["case"]), title_justify="left", title_style="bold", show_lines=True,
-                      expand=True, width=min(console.width, 140))
-        table.add_column("field", overflow="fold")
-        table.add_column("before", overflow="fold", ratio=2)
-        table.add_column("after", overflow="fold", ratio=2)
-        table.add_column("responsible", overflow="fold", ratio=3)
-        for ch in case["changes"]:
-            if ch["field"] == "status":
-                before = "\n".join([ch["before"], *ch["errors"]["before"]])
-                after = "\n".join([ch["after"], *ch["errors"]["after"]])
-            elif ch["field"] == "errors":
-                before, after = _fmt_value(ch["before"]), _fmt_value(ch["after"])
-            else:
-                changed = {c["item"]: "~" for c in ch["changed"]}
-                before = _fmt_value(ch["before"], {**{k: "-" for k in ch["disappeared"]}, **changed})
-                after = _fmt_value(ch["after"], {**{k: "+" for k in ch["appeared"]}, **changed})
-            resp = []
-            for r in ch["responsible"]:
-                mark = "*" if r["rule_file_changed"] else ""
-                resp.append(f"{mark}{_local(r['rule'])} ({'/'.join(r['sides'])})")
-                resp.extend(f"  {_local(x)}" for x in r["statements"])
-            table.add_row(ch["field"], escape(before), escape(after), escape("\n".join(resp)) or "-")
-        console.print(table)
-    from .. import DISCLAIMER
-    console.print(f"\n[italic]{escape(DISCLAIMER)}[/italic]")

@@ -23,7 +23,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 FORMAT = "https://w3id.org/dorsum/run-manifest/1"
-KB_GLOBS = (("ontology", "*.ttl"), ("shapes", "*.ttl"), ("queries", "**/*.rq"), ("context", "*.jsonld"))
 
 
 def sha256_file(path: Path) -> str:
@@ -40,12 +39,9 @@ def sha256_text(text: str) -> str:
 
 def kb_files(root: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every file that makes up the knowledge base."""
-    out = {}
-    for d, pattern in KB_GLOBS:
-        for p in sorted((root / d).glob(pattern)):
-            if p.is_file():
-                out[p.relative_to(root).as_posix()] = sha256_file(p)
-    return dict(sorted(out.items()))
+    from ..kb.paths import kb_files as files_of
+
+    return dict(sorted((p.relative_to(root).as_posix(), sha256_file(p)) for p in files_of(root)))
 
 
 def environment() -> dict:
