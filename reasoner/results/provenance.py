@@ -24,7 +24,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from ..namespaces import DORSUM, PROV
-from ..terms import ox_triples, rdflib_triples, to_ox, to_rdflib
+from ..terms import ox_triples, to_ox, to_rdflib
 
 SOURCE_RELATIONS = (DCTERMS.source, DORSUM.confirmedBy, DORSUM.refinedBy, DORSUM.conflictsWith)
 
@@ -322,8 +322,3 @@ def result_node_triples(case_iri: str, status: str, kb, errors: list[dict] | Non
         out.append(T(e, _ERROR_MESSAGE, ox.Literal(err["message"])))
     return out
 
-
-def add_result_node(g: Graph, case_iri: str, status: str, kb, errors: list[dict] | None = None) -> URIRef:
-    """The result entity: status, knowledge-base version and hash, and any validation errors."""
-    g += rdflib_triples(result_node_triples(case_iri, status, kb, errors))
-    return URIRef(case_iri + "/result")

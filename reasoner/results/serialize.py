@@ -13,8 +13,6 @@ from rdflib import Graph
 
 from ..namespaces import PREFIXES
 
-FORMATS = ("json", "turtle", "jsonld")
-
 
 def bind_prefixes(g: Graph) -> Graph:
     for p, iri in PREFIXES.items():

@@ -33,7 +33,7 @@ def number(lit: Literal):
 
 class TripleIndex:
     """The few read operations the JSON view needs (value, objects, subjects, membership) over a
-    list of rdflib triples, without building an rdflib Graph (about 20 us a triple): the view of a
+    list of rdflib triples, without building an rdflib Graph (which costs far more a triple): the view of a
     case is read from its result triples directly. Answers equal an rdflib Graph's over the same
     triples (the view's output is tested byte-identical)."""
 
