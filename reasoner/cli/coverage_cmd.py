@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from . import main
-from .options import kb_option
+from .options import DEFAULT_MANIFEST, kb_option
 
 
 @main.command("coverage")
 @click.option("--manifest", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Rule test manifest (default: tests/manifests/manifest.ttl of the knowledge base).")
+              help=f"Rule test manifest (default: {DEFAULT_MANIFEST.as_posix()} of the knowledge base).")
 @click.option("--tests", "tests_dir", type=click.Path(file_okay=False, exists=True), default=None,
               help="Instead of a manifest, a directory of case files, each a test case named by its file.")
 @kb_option
@@ -30,7 +30,7 @@ def coverage_cmd(manifest, tests_dir, kb_root):
     if tests_dir:
         tests = [(p.stem, p) for p in sorted(Path(tests_dir).glob("*.json"))]
     else:
-        path = Path(manifest) if manifest else root / "tests" / "manifests" / "manifest.ttl"
+        path = Path(manifest) if manifest else root / DEFAULT_MANIFEST
         tests = [(e.name, e.action) for e in read_manifest(path, anchor_for(path, root))]
     cov = compute(clf, tests)
     click.echo(render(cov, clf.kb.graph), nl=False)

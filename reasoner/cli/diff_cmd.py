@@ -8,8 +8,7 @@ import sys
 import click
 
 from . import main
-from .classify_cmd import output
-from .options import kb_option
+from .options import kb_option, output
 
 
 @main.command("diff")

@@ -1,8 +1,14 @@
 """Options shared by several subcommands."""
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+
+# the rule test manifest that includes every other, relative to the knowledge base: what
+# `dorsum test-rules` and `dorsum coverage` read when given none
+DEFAULT_MANIFEST = Path("tests", "manifests", "manifest.ttl")
 
 # what makes a directory a knowledge base (reasoner/kb/paths.py names them)
 KB_PARTS = ("ontology/", "shapes/", "queries/", "context/case.context.jsonld")
@@ -47,3 +53,13 @@ stdin_format_option = click.option(
     show_default=True,
     help="How to read an input given as '-' (standard input): json is one case, a list of cases, or JSON Lines "
          "(decided by parsing); jsonl streams line by line.")
+
+
+@contextmanager
+def output(path):
+    """Where an -o/--output option writes: the file (UTF-8, \\n line ends), or standard output for none or '-'."""
+    if path in (None, "-"):
+        yield sys.stdout
+    else:
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            yield fh

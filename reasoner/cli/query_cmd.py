@@ -34,7 +34,7 @@ def query_cmd(query_file, name, query_text, store_path, fmt, list_queries, timeo
     query's FROM / FROM NAMED or --default-graph-uri / --named-graph-uri say otherwise). The store
     is opened read-only, never created or repaired; the query runs in a child process with the
     endpoint's memory limit and the time limit, and is stopped past either."""
-    from ..query.analytics import list_saved, saved_query
+    from ..query.analytics import UnknownQuery, list_saved, saved_query
     from ..errors import DorsumError
     from ..kb.knowledge_base import kb_paths
     from ..query.limits import run_limited
@@ -51,8 +51,13 @@ def query_cmd(query_file, name, query_text, store_path, fmt, list_queries, timeo
         raise click.UsageError("--store is required")
     if query_text:
         text = query_text
+    elif query_file:
+        text = Path(query_file).read_text(encoding="utf-8")
     else:
-        text = Path(query_file).read_text(encoding="utf-8") if query_file else saved_query(paths, name)
+        try:
+            text = saved_query(paths, name)
+        except UnknownQuery as exc:
+            raise click.UsageError(str(exc)) from None
     try:
         sys.stdout.write(run_limited(store_path, text, fmt, timeout,
                                      default_graphs=default_graphs, named_graphs=named_graphs))

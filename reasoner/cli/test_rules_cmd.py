@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import main
-from .options import kb_option
+from .options import DEFAULT_MANIFEST, kb_option
 
 
 @main.command("test-rules")
@@ -30,7 +30,7 @@ def test_rules_cmd(manifests, select, fmt, earl, kb_root):
 
     clf = Classifier(kb_root=kb_root)
     root = clf.kb.paths.root
-    paths = [Path(m) for m in manifests] or [root / "tests" / "manifests" / "manifest.ttl"]
+    paths = [Path(m) for m in manifests] or [root / DEFAULT_MANIFEST]
     entries = []
     try:
         for m in paths:

@@ -78,7 +78,7 @@ def verify_cmd(manifest, kb_root):
     rec_out = doc["output"]
     cases: dict = {}
     if doc["command"] == "classify":
-        from .classify_cmd import HashingWriter, write_classification
+        from ..classify_output import HashingWriter, write_classification
         sink = HashingWriter(None)
         _, canonical = write_classification(clf, inputs, doc["options"]["format"], sink, cases)
         got_sha = sink.h.hexdigest()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import click
 import pyoxigraph as ox
 
 from ..namespaces import SPARQL_PREFIXES
@@ -15,11 +14,16 @@ def list_saved(paths):
     return read_query_dir(paths.analytics, paths.root)
 
 
+class UnknownQuery(LookupError):
+    """No saved query has that name; the message lists those there are."""
+
+
 def saved_query(paths, name: str) -> str:
+    """The text of the saved query `name`; UnknownQuery when there is none."""
     f = paths.analytics / f"{name}.rq"
     if not f.is_file():
         names = ", ".join(q.stem for q in list_saved(paths))
-        raise click.UsageError(f"no saved query '{name}'; saved queries are: {names}")
+        raise UnknownQuery(f"no saved query '{name}'; saved queries are: {names}")
     return f.read_text(encoding="utf-8")
 
 
