@@ -1,5 +1,5 @@
 """`dorsum query`: run a saved analytics query (--name) or any .rq file against a store, read-only,
-under the endpoint's query limits (query_limits)."""
+under the endpoint's query limits (query.limits)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from .options import kb_option
                    "1.1 Protocol's default-graph-uri: replaces the query's FROM / FROM NAMED.")
 @click.option("--named-graph-uri", "named_graphs", multiple=True, metavar="IRI",
               help="Make this graph a named graph (repeatable), as the protocol's named-graph-uri.")
-# the default is query_limits.TIMEOUT, kept literal so that no command pays for importing it (tested equal)
+# the default is query.limits.TIMEOUT, kept literal so that no command pays for importing it (tested equal)
 @kb_option
 def query_cmd(query_file, name, query_text, store_path, fmt, list_queries, timeout, default_graphs, named_graphs, kb_root):
     """Run a SPARQL query over the store (the default graph is the union of all graphs, unless the

@@ -1,4 +1,4 @@
-"""`dorsum query` under the limits of the endpoint's query workers (query_workers).
+"""`dorsum query` under the limits of the endpoint's query workers (query.workers).
 
 An Oxigraph query cannot be stopped from Python, and a query can eat all memory: a huge join, or a
 full scan of a store whose corrupted data file makes the reader allocate without end (seen growing
@@ -33,7 +33,7 @@ class QueryStopped(DorsumError):
 
 
 def limit_memory(memory_limit: int | None) -> None:
-    """The workers' limit: the address space of this process (as query_workers._worker_main sets it)."""
+    """The workers' limit: the address space of this process (as query.workers._worker_main sets it)."""
     import resource
 
     if memory_limit:
@@ -70,7 +70,7 @@ def _child(conn, memory_limit, timeout, store_path: str, text: str, fmt: str,
     os.close(fd)
     from .workers import no_network
 
-    no_network()  # as the endpoint's workers: no request can leave this process (query_safety refuses SERVICE too)
+    no_network()  # as the endpoint's workers: no request can leave this process (query.safety refuses SERVICE too)
     limit_memory(memory_limit)
     if timeout:  # if the parent is gone (killed), the child still ends: SIGALRM's default action
         signal.alarm(int(timeout) + 10)
