@@ -145,8 +145,8 @@ def _is_update(text: str) -> bool:
 
 def check_query(text: str, who: str = "dorsum") -> CheckedQuery:
     """The query as it may run, or QueryRefused (400: SERVICE, or an escape; 403: an update).
-    Parses the query with rdflib (about 15 ms for a short query): call it where the query runs, not
-    on an event loop. `who` names the refuser in messages ("this endpoint")."""
+    Parses the query with rdflib, which takes a while: call it where the query runs, not on an
+    event loop. `who` names the refuser in messages ("this endpoint")."""
     text = normalise(text)
     tree = _parse(text)
     if not isinstance(tree, Exception):

@@ -21,7 +21,7 @@ Admission (WorkerPool.run), so that cheap queries keep flowing while expensive o
   query joins the line (the youngest extra one first); when a counted long query ends, the oldest
   extra one takes its place and is no longer stopped. So a waiting query always has a worker that
   is free, or running a query younger than `long_after`: a cheap query waits at most about
-  `long_after` (plus a worker's start, about 0.5 s, and the queries ahead of it), however many
+  `long_after` (plus a worker's start and the queries ahead of it), however many
   expensive ones arrive. The time a worker spends starting up is not counted in a query's time.
 No query is classified by its text: only by how long it has actually run.
 """
