@@ -141,22 +141,24 @@ def _flat_case(obj, source: str, ctx: CaseContext) -> CaseInput:
             ci.partial = Partial(case_iri(case_id), part, tuple(dropped))
         return ci
     iri = case_iri(case_id)
-    terms = ctx.compiled_terms
-    if terms is not None:
-        fast = case_graph(obj, iri, terms)
-        if fast is not None:
-            return CaseInput(case_id, source, iri, fast)
+    fast = _fast_graph(obj, iri, ctx)
+    if fast is not None:
+        return CaseInput(case_id, source, iri, fast)
     return jsonld_case(obj, case_id, source, iri, ctx)
+
+
+def _fast_graph(obj: dict, iri: str, ctx: CaseContext) -> Graph | None:
+    """The case graph by the fast reader (flatjson), or None when it leaves the case to JSON-LD."""
+    terms = ctx.compiled_terms
+    return case_graph(obj, iri, terms) if terms is not None else None
 
 
 def _flat_graph(obj: dict, iri: str, ctx: CaseContext) -> Graph | None:
     """The case graph of a flat case whose keys are all known: the fast reader, else JSON-LD; None
     when JSON-LD cannot read it either."""
-    terms = ctx.compiled_terms
-    if terms is not None:
-        fast = case_graph(obj, iri, terms)
-        if fast is not None:
-            return fast
+    fast = _fast_graph(obj, iri, ctx)
+    if fast is not None:
+        return fast
     try:
         return _jsonld_graph(obj, iri, ctx)
     except Exception:  # a value JSON-LD cannot map (e.g. an object where a slug belongs)

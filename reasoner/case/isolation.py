@@ -43,6 +43,11 @@ CASE_TYPES = frozenset({DORSUM.Case})
 MAX_ISOLATION_ERRORS = 20
 
 
+def shown_term(term) -> str:
+    """A term as an error message shows it: N3, and a blank node as [] (its label is arbitrary)."""
+    return "[]" if isinstance(term, BNode) else term.n3()
+
+
 def _local(p) -> str:
     return str(p).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
@@ -84,18 +89,16 @@ def isolation_errors(graph: Graph, case: URIRef, case_id: str, sub: Graph, vocab
     nodes = case_nodes(graph, case, vocab)
     rows = []
 
-    def shown(term) -> str:
-        return "[]" if isinstance(term, BNode) else term.n3()  # a blank node's label is arbitrary
     for s, p, o in sub:
         if s not in nodes:
-            rows.append((shown(s), str(p), shown(o), error("", f"{shown(s)} {p.n3()} {shown(o)}",
-                         f"a triple about {shown(s)}, which is not a node of this case: a case may describe only itself and "
+            rows.append((shown_term(s), str(p), shown_term(o), error("", f"{shown_term(s)} {p.n3()} {shown_term(o)}",
+                         f"a triple about {shown_term(s)}, which is not a node of this case: a case may describe only itself and "
                          f"the blank nodes or IRIs under <{case}/> it reaches through the case vocabulary, never the "
                          "knowledge base or another case")))
         elif p == RDF.type and not (s == case and o in CASE_TYPES):
             where = nodes[s]
-            rows.append((where, str(p), shown(o), error(where, shown(o),
-                         f"rdf:type {shown(o)} on "
+            rows.append((where, str(p), shown_term(o), error(where, shown_term(o),
+                         f"rdf:type {shown_term(o)} on "
                          f"{'the case' if s == case else where}: the input may type only the case node, as dorsum:Case; "
                          "age groups, conclusions and risk factors are derived, never asserted")))
     unique = {(r[0], r[1], r[2], r[3]["path"]): r[3] for r in rows}

@@ -19,7 +19,7 @@ from ..namespaces import DORSUM
 from .case_input import CaseInput
 from .context import CONTEXT_IRI, CaseContext
 from .graphs import ill_typed_literals_reported, skolemize
-from .isolation import MAX_ISOLATION_ERRORS, case_vocabulary, isolation_errors
+from .isolation import MAX_ISOLATION_ERRORS, case_vocabulary, isolation_errors, shown_term
 from .json_text import json_problems, parse_json
 from .problems import error, printable, unicode_problem
 
@@ -80,9 +80,7 @@ def rdf_cases(graph: Graph, source: str, ctx: CaseContext | None = None) -> list
                     todo.append(o)
         reached |= set(sub)
         parts.append((case, sub))
-    def shown(term) -> str:
-        return "[]" if isinstance(term, BNode) else term.n3()  # a blank node's label is arbitrary
-    stray = sorted(" ".join(map(shown, t)) for t in graph if t not in reached)
+    stray = sorted(" ".join(map(shown_term, t)) for t in graph if t not in reached)
     out = []
     for case, sub in parts:
         cid = graph.value(case, DORSUM.caseId)
@@ -156,7 +154,7 @@ def graph_unicode_errors(graph: Graph) -> list[dict]:
             parts = [str(term)] + ([str(term.language or ""), str(term.datatype or "")] if hasattr(term, "language") else [])
             why = next((w for w in map(unicode_problem, parts) if w), None)
             if why:
-                shown = " ".join(x.n3() if not isinstance(x, BNode) else "[]" for x in t)
+                shown = " ".join(map(shown_term, t))
                 rows.add((printable(shown), role, why))
     errs = [error("", shown, f"the {role} of this triple {why}") for shown, role, why in sorted(rows)]
     if len(errs) > MAX_ISOLATION_ERRORS:
