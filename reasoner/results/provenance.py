@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -206,18 +207,35 @@ _SUPPORTED_BY, _DEPARTS_FROM, _PATHWAY = to_ox(DORSUM.supportedBy), to_ox(DORSUM
 _ENGINE_LABEL = ox.Literal("dorsum reasoner", language="en")
 
 
-def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, self_contained: bool = True) -> list:
-    """The PROV-O triples of a case's result graph (pyoxigraph Triples, in a fixed order, possibly
-    repeated), from the case's triples (pyoxigraph Triples) and its derivation: what a result graph
-    adds to the case and derived triples. Built in Oxigraph terms, as a store writes them; the
-    JSON view and the rdflib graph convert them (terms.rdflib_triples)."""
-    out: list = []
-    T = ox.Triple
+@dataclass(frozen=True)
+class InputFinding:
+    """One value of the case a firing used, named by its JSON path (a leaf of the proof tree)."""
 
-    def add(s, p, o):
-        out.append(T(s, p, o))
+    iri: ox.NamedNode
+    path: str
+    label: str                 # "path = value", as the user wrote the value
+    values: tuple
 
-    case = to_ox(URIRef(case_iri))
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule firing, as the engine derived it: the conclusion, the rule, and what it rests on.
+    The PROV-O triples and the JSON view are both built from a case's list of firings."""
+
+    conclusion: ox.NamedNode
+    rule: str
+    statements: tuple          # the statements whose conditions held: those the rule named, else all it implements
+    statements_named: bool     # the rule named them in its conclusion (else provenance states them)
+    departs: tuple             # the article's statements the conclusion departs from
+    pathway: ox.NamedNode | None   # the rule's pathway, when the rule named none in its conclusion
+    premises: tuple            # the conclusions the rule named as premises, sorted
+    findings: tuple            # InputFinding, by property
+
+
+def firings(case_iri: str, case_triples: list, derivation, kb, ctx) -> list[Firing]:
+    """The rule firings of a case (by conclusion IRI), from its triples (pyoxigraph Triples) and its
+    derivation: the conclusion -> rule map and what each rule named (premises, findings, statements,
+    pathway)."""
     case_index = _Index(case_triples)
     # the premises and findings the rules named: (c, wasDerivedFrom|becauseOf, x) in the input or derived
     named: dict = {}
@@ -225,29 +243,58 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
         p = t.predicate
         if p == _DERIVED or p == _BECAUSE or p == _SUPPORTED_BY or p == _DEPARTS_FROM or p == _PATHWAY:
             named.setdefault((t.subject, p), set()).add(t.object)
+    lookups = _lookups(kb.graph)
+    out = []
+    for c_str, rule_str in sorted(derivation.generated_by.items()):
+        c = ox.NamedNode(c_str)
+        cited = named.get((c, _SUPPORTED_BY))
+        statements = sorted(cited, key=lambda x: x.value) if cited else lookups.implements.get(rule_str, ())
+        findings = []
+        for prop in sorted(named.get((c, _BECAUSE), ()), key=lambda x: x.value):
+            for f_iri, path, values in _input_findings(case_iri, case_index, lookups, prop):
+                shown = ", ".join(_show(v, lookups.notation, ctx) for v in values)
+                findings.append(InputFinding(f_iri, path, f"{path} = {shown}", tuple(values)))
+        out.append(Firing(
+            conclusion=c, rule=rule_str, statements=tuple(statements), statements_named=bool(cited),
+            departs=tuple(sorted(named.get((c, _DEPARTS_FROM), ()), key=lambda x: x.value)),
+            pathway=None if named.get((c, _PATHWAY)) else lookups.pathway.get(rule_str),
+            premises=tuple(sorted(named.get((c, _DERIVED), ()), key=lambda x: x.value)),
+            findings=tuple(findings)))
+    return out
+
+
+def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, self_contained: bool = True,
+                       fired: list[Firing] | None = None) -> list:
+    """The PROV-O triples of a case's result graph (pyoxigraph Triples, in a fixed order, possibly
+    repeated): what a result graph adds to the case and derived triples, written from the case's
+    rule firings (`fired`, else computed here from its triples and derivation). Built in Oxigraph
+    terms, as a store writes them; the rdflib graph converts them (terms.rdflib_triples)."""
+    if fired is None:
+        fired = firings(case_iri, case_triples, derivation, kb, ctx)
+    out: list = []
+    T = ox.Triple
+
+    def add(s, p, o):
+        out.append(T(s, p, o))
+
+    case = to_ox(URIRef(case_iri))
     kb_graph = kb.graph
     lookups = _lookups(kb_graph)
-    notation = lookups.notation
     engine = _ENGINE
     add(engine, _TYPE, _AGENT_T)
     add(engine, _LABEL, _ENGINE_LABEL)
     rules_used = set()
     statements_used: set = set()
-    for c_str, rule_str in sorted(derivation.generated_by.items()):
-        c, rule = ox.NamedNode(c_str), ox.NamedNode(rule_str)
-        rules_used.add(rule_str)
-        # the statements whose conditions held: those the rule named in the conclusion, else every
-        # statement the rule implements; and the pathway of the rule, unless the rule named it
-        cited = named.get((c, _SUPPORTED_BY))
-        if not cited:
-            cited = lookups.implements.get(rule_str, ())
-            for stmt in cited:
+    for f in fired:
+        c, c_str, rule = f.conclusion, f.conclusion.value, ox.NamedNode(f.rule)
+        rules_used.add(f.rule)
+        if not f.statements_named:
+            for stmt in f.statements:
                 add(c, _SUPPORTED_BY, stmt)
-        statements_used.update(cited)
-        statements_used.update(named.get((c, _DEPARTS_FROM), ()))
-        pathway = lookups.pathway.get(rule_str)
-        if pathway is not None and not named.get((c, _PATHWAY)):
-            add(c, _PATHWAY, pathway)
+        statements_used.update(f.statements)
+        statements_used.update(f.departs)
+        if f.pathway is not None:
+            add(c, _PATHWAY, f.pathway)
         act = ox.NamedNode(c_str + "/activity")
         assoc = ox.NamedNode(c_str + "/activity/association")
         add(c, _TYPE, _ENTITY)
@@ -259,21 +306,20 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
         add(assoc, _TYPE, _ASSOCIATION)
         add(assoc, _AGENT, engine)
         add(assoc, _PLAN, rule)
-        for premise in sorted(named.get((c, _DERIVED), ()), key=lambda x: x.value):
+        for premise in f.premises:
             add(act, _USED, premise)
-        for prop in sorted(named.get((c, _BECAUSE), ()), key=lambda x: x.value):
-            for f_iri, path, values in _input_findings(case_iri, case_index, lookups, prop):
-                add(f_iri, _TYPE, _FINDING)
-                add(f_iri, _TYPE, _ENTITY)
-                add(f_iri, _FINDING_PATH, ox.Literal(path))
-                add(f_iri, _ABOUT, case)
-                shown = ", ".join(_show(v, notation, ctx) for v in values)
-                add(f_iri, _LABEL, ox.Literal(f"{path} = {shown}"))
-                for v in values:
-                    for item in (v if isinstance(v, list) else [v]):
-                        add(f_iri, _VALUE, item)
-                add(act, _USED, f_iri)
-                add(c, _DERIVED, f_iri)
+        for finding in f.findings:
+            f_iri = finding.iri
+            add(f_iri, _TYPE, _FINDING)
+            add(f_iri, _TYPE, _ENTITY)
+            add(f_iri, _FINDING_PATH, ox.Literal(finding.path))
+            add(f_iri, _ABOUT, case)
+            add(f_iri, _LABEL, ox.Literal(finding.label))
+            for v in finding.values:
+                for item in (v if isinstance(v, list) else [v]):
+                    add(f_iri, _VALUE, item)
+            add(act, _USED, f_iri)
+            add(c, _DERIVED, f_iri)
     if not self_contained:  # in the store, rules, statements and references live in the KB graph
         return out
     for rule in sorted(rules_used):

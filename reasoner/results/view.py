@@ -16,6 +16,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .. import DISCLAIMER
 from ..namespaces import DORSUM, PROV
+from ..terms import to_rdflib
 from .provenance import SOURCE_RELATIONS
 
 SUPPORT_RELATIONS = tuple(r for r in SOURCE_RELATIONS if r != DORSUM.conflictsWith)
@@ -96,22 +97,25 @@ class ResultView:
 
     # -------------------------------------------------------------- provenance of one conclusion
     def rule_of(self, g: Graph, c) -> str | None:
+        """The rule a conclusion of a result graph came from, read from its PROV-O (the report
+        reads a result graph; the JSON view has the firings)."""
         act = g.value(c, PROV.wasGeneratedBy)
         assoc = g.value(act, PROV.qualifiedAssociation) if act is not None else None
         plan = g.value(assoc, PROV.hadPlan) if assoc is not None else None
         return str(plan) if plan is not None else None
 
-    def because(self, g: Graph, c, seen=None) -> set[str]:
+    def because(self, g: Graph, c, fired: dict, seen=None) -> set[str]:
+        """The input findings a conclusion rests on, through its premises, and its derived values in words."""
         seen = seen if seen is not None else set()
         if c in seen:
             return set()
         seen.add(c)
-        out = set()
-        for f in g.objects(c, PROV.wasDerivedFrom):
-            if (f, RDF.type, DORSUM.InputFinding) in g:
-                out.add(str(g.value(f, RDFS.label)))
-            elif (f, DORSUM.aboutCase, None) in g:
-                out |= self.because(g, f, seen)
+        f = fired.get(c)
+        out = {x.label for x in f.findings} if f is not None else set()
+        for p in (f.premises if f is not None else ()):
+            p = to_rdflib(p)
+            if (p, DORSUM.aboutCase, None) in g:
+                out |= self.because(g, p, fired, seen)
         for t in g.objects(c, DORSUM.becauseText):
             out.add(str(t))
         return out
@@ -144,18 +148,22 @@ class ResultView:
             {"statement": s, "note": str(note)} for s in statements
             for note in [self.kbg.value(URIRef(s), DORSUM.conflictNote)] if note is not None])]
 
-    def merged(self, g: Graph, conclusions: list) -> dict:
+    def merged(self, g: Graph, fired: dict, conclusions: list) -> dict:
         """Provenance of one or more conclusions about the same thing, and the deciding one."""
         def days(c):
             d = g.value(c, DORSUM.withinDays)
             return number(d) if d is not None else None
+
+        def rule(c):
+            f = fired.get(c)
+            return f.rule if f is not None else None
         ranked = sorted(conclusions, key=lambda c: (days(c) is None, days(c) if days(c) is not None else 0,
-                                                    self.rule_of(g, c) or "", str(c)))
+                                                    rule(c) or "", str(c)))
         deciding = ranked[0]
-        rules = sorted({r for r in (self.rule_of(g, c) for c in conclusions) if r})
-        statements = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.supportedBy)})
-        departs = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.departsFrom)})
-        because = sorted(set().union(*(self.because(g, c) for c in conclusions)))
+        rules = sorted({r for r in (rule(c) for c in conclusions) if r})
+        statements = sorted({str(to_rdflib(s)) for c in conclusions if c in fired for s in fired[c].statements})
+        departs = sorted({str(to_rdflib(s)) for c in conclusions if c in fired for s in fired[c].departs})
+        because = sorted(set().union(*(self.because(g, c, fired) for c in conclusions)))
         out = {"within_days": days(deciding)}
         if out["within_days"] is not None:
             target = g.value(deciding, DORSUM.timeTarget)
@@ -165,33 +173,39 @@ class ResultView:
             strength = next((g.value(c, DORSUM.strength) for c in ranked if g.value(c, DORSUM.strength) is not None), None)
         if strength is not None:
             out["strength"] = self.slug(strength)
-        out["rule"] = self.rule_of(g, deciding)
+        out["rule"] = rule(deciding)
         out["rules"] = rules
         out["statements"] = statements
         out["references"] = self.references_of(statements)
         out["because"] = because
-        pathway = g.value(deciding, DORSUM.pathway)
+        # the pathway the rule named in its conclusion, else the rule's own
+        stated = fired[deciding].pathway if deciding in fired else None
+        pathway = to_rdflib(stated) if stated is not None else g.value(deciding, DORSUM.pathway)
         out["pathway"] = self.slug(pathway) if pathway is not None else None
         out["evidence_status"] = self.evidence_status(statements)
         out["conflicts"] = self.conflicts_of(sorted(set(statements) | set(departs)))
         return out
 
     # -------------------------------------------------------------- the whole result
-    def classified(self, case_id: str, case_iri: str, g: Graph) -> dict:
+    def classified(self, case_id: str, case_iri: str, g: Graph, firings: list) -> dict:
+        """The JSON result of a classified case: from its graph (the case and what was derived) and
+        its rule firings (results/provenance.py), the same firings its PROV-O is written from."""
         case = URIRef(case_iri)
+        fired = {to_rdflib(f.conclusion): f for f in firings}
 
         def about(cls):
             return sorted((c for c in g.subjects(DORSUM.aboutCase, case) if (c, RDF.type, cls) in g), key=str)
 
-        shown = {kind.json_key: (self._single(g, kind, about(kind.cls)) if kind.single
-                                 else self._items(g, kind, about(kind.cls))) for kind in self.kb.result_kinds.shown}
+        shown = {kind.json_key: (self._single(g, fired, kind, about(kind.cls)) if kind.single
+                                 else self._items(g, fired, kind, about(kind.cls)))
+                 for kind in self.kb.result_kinds.shown}
         patient = g.value(case, DORSUM.patient)
         age_groups = sorted(self.slug(t) for t in g.objects(patient, RDF.type)
                             if (t, SKOS.inScheme, DORSUM["scheme-age-group"]) in self.kbg) if patient is not None else []
         pathways = sorted(self.slug(p) for p in g.objects(case, DORSUM.entersPathway))
         return self._envelope(case_id, "classified", [], age_groups, pathways, shown)
 
-    def _single(self, g: Graph, kind, conclusions: list) -> dict | None:
+    def _single(self, g: Graph, fired: dict, kind, conclusions: list) -> dict | None:
         """The conclusions whose value ranks highest, as one item (or None)."""
         if not conclusions:
             return None
@@ -200,10 +214,10 @@ class ResultView:
         at_top = [c for c in conclusions if rank(c) == top]
         value = g.value(at_top[0], kind.value)
         item = {kind.item_key: self.slug(value), "label": self.label(value)}
-        item.update(self._merged_shown(g, kind, at_top))
+        item.update(self._merged_shown(g, fired, kind, at_top))
         return item
 
-    def _items(self, g: Graph, kind, conclusions: list) -> list[dict]:
+    def _items(self, g: Graph, fired: dict, kind, conclusions: list) -> list[dict]:
         """One item per value (several conclusions about it merged), sorted by slug or JSON path."""
         groups: dict = {}
         for c in conclusions:
@@ -219,12 +233,12 @@ class ResultView:
                 item = {kind.item_key: name, "why": "; ".join(whys)}
             else:
                 item = {kind.item_key: name, "label": self.label(value)}
-            item.update(self._merged_shown(g, kind, cs))
+            item.update(self._merged_shown(g, fired, kind, cs))
             items.append(item)
         return items
 
-    def _merged_shown(self, g: Graph, kind, conclusions: list) -> dict:
-        m = self.merged(g, conclusions)
+    def _merged_shown(self, g: Graph, fired: dict, kind, conclusions: list) -> dict:
+        m = self.merged(g, fired, conclusions)
         if not kind.timed:
             m.pop("within_days", None)
             m.pop("within_days_label", None)
