@@ -20,7 +20,7 @@ from .engine.fixpoint import Engine
 from .case.intake import CaseInput, read_cases
 from .kb.knowledge_base import KnowledgeBase, load_kb
 from .case.intake import case_iri, error
-from .results.provenance import new_result_graph, provenance_triples, result_node_triples
+from .results.provenance import firings, new_result_graph, provenance_triples, result_node_triples
 from .results.view import ResultView, TripleIndex
 from .terms import ox_triples, rdflib_triples
 from .shacl.validate import CaseValidator
@@ -211,12 +211,13 @@ class Classifier:
                 continue
             triples, converted = p
             derivation = derivations[ci.iri]
-            extra = provenance_triples(ci.iri, converted, derivation, self.kb, self.ctx, self_contained=view)
+            fired = firings(ci.iri, converted, derivation, self.kb, self.ctx)  # the PROV and the view come from these
+            extra = provenance_triples(ci.iri, converted, derivation, self.kb, self.ctx, self_contained=view, fired=fired)
             extra += result_node_triples(ci.iri, "classified", self.kb)
             r = CaseResult(ci.case_id, "classified", {}, ci.source, (triples, converted, derivation, extra))
             if view:
                 r.json = self.view.classified(ci.case_id, ci.iri,
-                                              TripleIndex([*triples, *derivation.triples, *self.runtime.terms.rdflib_triples(extra)]))
+                                              TripleIndex([*triples, *derivation.triples]), fired)
             out.append(r)
         return out
 
