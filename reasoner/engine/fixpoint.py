@@ -5,6 +5,8 @@ its TBox has been closed once with owlrl. Each case goes into its own graph; inf
 into another, so inference never mutates the input and validation never sees inferred triples.
 Rules run in a fixed order (stratum, then file name); each new triple is recorded with the rule
 that produced it, which is the provenance the result graph is built from.
+The loop itself is a scheduler (engine/scheduler.py); what the engine knows of each query before
+running it comes from its static analysis (engine/query_analysis.py).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class Derivation:
     iterations: int = 0
     seconds: float = 0.0
     isolated: bool = True              # a batch run: every free pattern matched the knowledge base alone
-    terms: Terms | None = field(default=None, repr=False)  # the runtime's cached converter
+    terms: Terms | None = field(default=None, repr=False, compare=False)  # the runtime's cached converter
     _triples: list | None = field(default=None, repr=False)
 
     @property
