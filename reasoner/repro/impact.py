@@ -26,7 +26,7 @@ from .diff_render import render_table  # noqa: F401  (the report's rendering, im
 from .diff_sides import sides
 
 CHUNK = 250            # cases classified per engine run (bounds memory on a large corpus)
-CACHE_SIZE = 4         # loaded knowledge bases kept per process, by content
+CACHE_SIZE = 4         # loaded knowledge bases a Classifiers keeps, by content
 
 
 @dataclass(frozen=True)
@@ -116,25 +116,29 @@ def _body(text: str) -> str:
 # loading and classifying
 
 
-_CLASSIFIERS: "OrderedDict[str, object]" = OrderedDict()
+class Classifiers:
+    """Loaded knowledge bases, kept by the content digest of their files (the last `size` used), so
+    a second side with the same files, or a later diff given the same object, does not load them
+    again. Each is read whole when loaded, so it never reads its root again (a temporary directory
+    may be gone)."""
 
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._by_digest: "OrderedDict[str, object]" = OrderedDict()
 
-def load_classifier(root: Path, digest: str):
-    """A Classifier for the knowledge base at root. Kept per process by the content digest of its
-    files, so a second side (or a second diff) with the same files is not loaded again; its lazy
-    parts are computed now, so it never reads root again (a temporary directory may be gone)."""
-    from ..pipeline import Classifier
+    def load(self, root: Path, digest: str):
+        from ..pipeline import Classifier
 
-    clf = _CLASSIFIERS.get(digest)
-    if clf is not None:
-        _CLASSIFIERS.move_to_end(digest)
+        clf = self._by_digest.get(digest)
+        if clf is not None:
+            self._by_digest.move_to_end(digest)
+            return clf
+        clf = Classifier(kb_root=root)
+        _ = clf.kb.version, clf.kb.sha256, clf.kb.case_shapes, clf.kb.result_kinds  # read now, while root exists
+        self._by_digest[digest] = clf
+        while len(self._by_digest) > self.size:
+            self._by_digest.popitem(last=False)
         return clf
-    clf = Classifier(kb_root=root)
-    _ = clf.kb.version, clf.kb.sha256, clf.kb.case_shapes  # read now, while root exists
-    _CLASSIFIERS[digest] = clf
-    while len(_CLASSIFIERS) > CACHE_SIZE:
-        _CLASSIFIERS.popitem(last=False)
-    return clf
 
 
 def _items(field_: Field, js: dict) -> dict[str, dict]:
@@ -283,13 +287,16 @@ def _rule_info(*kbs) -> dict:
     return info
 
 
-def diff(base: str, kb_root: str | Path | None, cases: Iterable[str | Path]) -> dict:
-    """The whole report: both sides, the files that differ, and every changed case."""
+def diff(base: str, kb_root: str | Path | None, cases: Iterable[str | Path],
+         classifiers: Classifiers | None = None) -> dict:
+    """The whole report: both sides, the files that differ, and every changed case. A caller that
+    diffs again may pass the same `classifiers` so unchanged knowledge bases are not reloaded."""
     cases = [str(c) for c in cases]
+    classifiers = classifiers if classifiers is not None else Classifiers()
     with sides(base, kb_root) as (b, h):
         files_b, files_h = kb_files(b.root), kb_files(h.root)
-        clf_b = load_classifier(b.root, content_digest(files_b))
-        clf_h = load_classifier(h.root, content_digest(files_h))
+        clf_b = classifiers.load(b.root, content_digest(files_b))
+        clf_h = classifiers.load(h.root, content_digest(files_h))
         out_b = classify_corpus(clf_b, b.root, cases)
         out_h = classify_corpus(clf_h, h.root, cases)
     changes = file_changes(files_b, files_h)
