@@ -31,7 +31,7 @@ from ..case.ids import CaseIds
 from ..case.intake import CaseInput, read_records, record_cases
 from .case_store import StoredCase, stored_case
 
-_worker: dict = {}
+_worker: dict = {}  # this worker process's Classifier: a process pool's initializer can keep state nowhere else
 
 
 def _watch_parent(parent: int) -> None:
