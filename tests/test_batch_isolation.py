@@ -9,7 +9,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from reasoner.engine.batch_isolation import analyse
-from reasoner.engine.query_analysis import _algebra
+from reasoner.engine.query_analysis import parse_algebra
 from reasoner.namespaces import SPARQL_PREFIXES
 
 KB = "https://w3id.org/dorsum/graph/kb"
@@ -17,7 +17,7 @@ D = "https://w3id.org/dorsum/"
 
 
 def verdict(where: str, template: str = "?case dorsum:x 1"):
-    return analyse(_algebra(f"{SPARQL_PREFIXES} CONSTRUCT {{ {template} }} WHERE {{ {where} }}"), KB)
+    return analyse(parse_algebra(f"{SPARQL_PREFIXES} CONSTRUCT {{ {template} }} WHERE {{ {where} }}"), KB)
 
 
 def test_patterns_reached_forward_from_the_case_are_anchored():

@@ -39,7 +39,7 @@ def _triples(node) -> list:
     return out
 
 
-def _algebra(text: str):
+def parse_algebra(text: str):
     """The query's algebra (rdflib's SPARQL parser), or None when rdflib does not read it."""
     from rdflib.plugins.sparql import prepareQuery
 
@@ -88,7 +88,7 @@ def store_reads(text: str, static_graphs: frozenset, kb_graph: str | None = None
     fixed knowledge-base graph `kb_graph` that names the variable (`GRAPH <kb> { ?p rdfs:domain
     ?c }`): the key is then ("kb", "predicate" or "class", its KB patterns), which the engine
     resolves to the IRIs the knowledge base gives the variable (see kb_constraints)."""
-    algebra = _algebra(text)
+    algebra = parse_algebra(text)
     return None if algebra is None else _reads(algebra, static_graphs, kb_constraints(algebra, kb_graph))
 
 
@@ -219,7 +219,7 @@ def required_alternatives(text: str, static_graphs: frozenset) -> list[frozenset
     """required_keys, finer: sets of keys such that every solution matches all the keys of at least
     one of them (a UNION's branches give one set each). The engine does not run a query while no
     set has all its keys in the store."""
-    algebra = _algebra(text)
+    algebra = parse_algebra(text)
     return [frozenset()] if algebra is None else _required(algebra, static_graphs)
 
 
@@ -285,7 +285,7 @@ def is_linear(text: str, static_graphs: frozenset) -> bool:
     LIMIT/OFFSET or SERVICE. Such a query (the OWL RL steps, the age normalisation) finds nothing new
     when re-run except through the triples derived since its last run, so the engine re-runs it over
     those triples alone (semi-naive evaluation) instead of over the whole chunk."""
-    algebra = _algebra(text)
+    algebra = parse_algebra(text)
     return algebra is not None and _linear(algebra, static_graphs)
 
 
@@ -312,7 +312,7 @@ def query_analysis(text: str, static_graphs: frozenset, kb_graph: str | None = N
     from importlib.metadata import version
 
     def compute():
-        algebra = _algebra(text)
+        algebra = parse_algebra(text)
         isolation = _isolation_json(analyse_isolation(algebra, kb_graph or KB_GRAPH))
         if algebra is None:  # a query rdflib does not read reads anything, is not linear
             return {"reads": None, "linear": False, "required": [[]], "isolation": isolation}
