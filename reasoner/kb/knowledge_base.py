@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -62,6 +62,15 @@ class KnowledgeBase:
     rules: list[RuleFile]
     inference: list[RuleFile]
     checks: list[RuleFile]
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key, compute):
+        """A value another subsystem computes from this knowledge base, computed once and kept with
+        it (a knowledge base never changes once loaded)."""
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = compute()
+        return found
 
     @cached_property
     def graph(self) -> Graph:

@@ -8,15 +8,16 @@ copied in (unless self_contained is False, as in the store, where the knowledge-
 them once), so a result graph stands on its own. No blank nodes, no timestamps: the same case and
 knowledge base always give the same graph.
 
-The provenance is built as a list of pyoxigraph Triples from the case's triples and the derivation
-(no rdflib Graph, no rdflib term per case): a store writes them as they are; they are converted to
-rdflib only where a Graph is read (the JSON view, Turtle output).
+The derivation is first read as a list of rule firings (Firing: conclusion, rule, statements,
+premises, input findings); the PROV-O triples and the JSON view are both built from that list.
+The provenance is a list of pyoxigraph Triples (no rdflib Graph, no rdflib term per case): a store
+writes them as they are; they are converted to rdflib only where a Graph is read (Turtle output,
+the report).
 """
 
 from __future__ import annotations
 
 import json
-import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -89,7 +90,7 @@ class _Lookups:
         self.pathway: dict = {}
         for r, pw in kb_graph.subject_objects(DORSUM.inPathway):
             self.pathway.setdefault(str(r), to_ox(pw))
-        self._rule_copies: dict = {}  # (no reference to kb_graph: it is this object's weak key)
+        self._rule_copies: dict = {}
         self._statement_copies: dict = {}
 
     def rule_copy(self, kb_graph: Graph, rule: str) -> list:
@@ -125,14 +126,9 @@ def _about(kb_graph: Graph, node, props) -> list:
     return [(node, p, o) for p in props for o in kb_graph.objects(node, p)]
 
 
-_LOOKUPS: "weakref.WeakKeyDictionary[Graph, _Lookups]" = weakref.WeakKeyDictionary()
-
-
-def _lookups(kb_graph: Graph) -> _Lookups:
-    found = _LOOKUPS.get(kb_graph)
-    if found is None:
-        found = _LOOKUPS[kb_graph] = _Lookups(kb_graph)
-    return found
+def _lookups(kb) -> _Lookups:
+    """The knowledge base's lookups, made once and kept with the knowledge base."""
+    return kb.memo(_Lookups, lambda: _Lookups(kb.graph))
 
 
 _FIRST, _REST, _NIL = to_ox(RDF.first), to_ox(RDF.rest), to_ox(RDF.nil)
@@ -243,7 +239,7 @@ def firings(case_iri: str, case_triples: list, derivation, kb, ctx) -> list[Firi
         p = t.predicate
         if p == _DERIVED or p == _BECAUSE or p == _SUPPORTED_BY or p == _DEPARTS_FROM or p == _PATHWAY:
             named.setdefault((t.subject, p), set()).add(t.object)
-    lookups = _lookups(kb.graph)
+    lookups = _lookups(kb)
     out = []
     for c_str, rule_str in sorted(derivation.generated_by.items()):
         c = ox.NamedNode(c_str)
@@ -279,7 +275,7 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
 
     case = to_ox(URIRef(case_iri))
     kb_graph = kb.graph
-    lookups = _lookups(kb_graph)
+    lookups = _lookups(kb)
     engine = _ENGINE
     add(engine, _TYPE, _AGENT_T)
     add(engine, _LABEL, _ENGINE_LABEL)
