@@ -42,10 +42,10 @@ def test_entry(entry, outcomes):
 
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.kind == "classification"],
                          ids=[e.name for e in ENTRIES if e.kind == "classification"])
-def test_every_conclusion_carries_rule_statement_and_reference(entry, outcomes):
+def test_every_conclusion_carries_rule_statement_and_reference(entry, outcomes, kb):
     result = outcomes[entry.iri].result
-    conclusions = [result["urgency"]] + [x for k in ("actions", "warnings", "differential", "risk_factors", "missing")
-                                         for x in result[k]]
+    shown = kb.result_kinds.shown  # every conclusion key, as ontology/results.ttl declares them
+    conclusions = [x for k in shown for x in ([result[k.json_key]] if k.single else result[k.json_key])]
     for c in conclusions:
         assert c["rule"].startswith("https://w3id.org/dorsum/rule/"), c
         assert c["statements"], c
