@@ -79,3 +79,18 @@ def write_classification(clf, inputs, fmt: str, fh, cases: dict | None = None,
     # the canonical form of the document as written (a reader parses the text, not our graph:
     # Turtle writes the decimal "14" as 14.0, the same value with another lexical form)
     return invalid, canonical_sha256(Graph().parse(data=text, format="json-ld" if fmt == "jsonld" else fmt))
+
+
+def write_run_manifest(manifest, kb, inputs, fmt: str, out, sink: HashingWriter, cases: dict, invalid: int,
+                       canonical: str | None) -> None:
+    """The run manifest of a classification written through `sink` (to the file `out`, or standard
+    output for None or '-'): what `dorsum verify` re-runs and compares."""
+    from .repro.run_manifest import RunRecord, rel, write
+
+    mdir = Path(manifest).resolve().parent
+    record = RunRecord("classify", {"format": fmt}, [Path(p) for p in inputs], cases=cases, output={
+        "path": rel(Path(out), mdir) if out not in (None, "-") else None, "format": fmt,
+        "sha256": sink.h.hexdigest(), "bytes": sink.bytes,
+        "canonical_sha256": canonical, "canonicalization": "RDFC-1.0" if canonical else None,
+        "cases": len(cases), "invalid": invalid})
+    write(Path(manifest), record, kb)

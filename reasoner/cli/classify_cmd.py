@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -71,9 +70,8 @@ def classify_cmd(inputs, fmt, out, manifest, stdin_format, kb_root):
     """Classify cases: urgency, actions, warnings, differential, risk factors and missing findings,
     each with the rule, statements and references behind it. One JSON object for a single case,
     JSON Lines (input order) for several. Exit 0 if all were classified, 1 if any was invalid."""
-    from ..classify_output import HashingWriter, write_classification
+    from ..classify_output import HashingWriter, write_classification, write_run_manifest
     from ..pipeline import Classifier
-    from ..repro.run_manifest import RunRecord, write
     from .guards import refuse_output_read_as_input
 
     if manifest and "-" in inputs:
@@ -87,12 +85,5 @@ def classify_cmd(inputs, fmt, out, manifest, stdin_format, kb_root):
         sink = HashingWriter(fh)
         invalid, canonical = write_classification(clf, inputs, fmt, sink, cases, stdin_format)
     if manifest:
-        from ..repro.run_manifest import rel
-        mdir = Path(manifest).resolve().parent
-        record = RunRecord("classify", {"format": fmt}, [Path(p) for p in inputs], cases=cases, output={
-            "path": rel(Path(out), mdir) if out not in (None, "-") else None, "format": fmt,
-            "sha256": sink.h.hexdigest(), "bytes": sink.bytes,
-            "canonical_sha256": canonical, "canonicalization": "RDFC-1.0" if canonical else None,
-            "cases": len(cases), "invalid": invalid})
-        write(Path(manifest), record, clf.kb)
+        write_run_manifest(manifest, clf.kb, inputs, fmt, out, sink, cases, invalid, canonical)
     sys.exit(1 if invalid else 0)

@@ -37,7 +37,7 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     from ..errors import DorsumError
     from ..pipeline import Classifier
     from ..shacl.compiler import ShapeCompileError
-    from ..store.bulk_load import bulk_load
+    from ..store.bulk_load import bulk_load, write_run_manifest
     from .guards import click_error, refuse_output_read_as_input
 
     jobs = _jobs(jobs)
@@ -61,12 +61,7 @@ def load_cmd(inputs, store_path, chunk, manifest, shacl_engine, jobs, kb_root):
     click.echo(f"loaded {counts.total} cases into {store_path}: {counts.classified} classified, {counts.invalid} invalid, "
                f"{counts.rate():.1f} cases/s")
     if manifest:
-        from pathlib import Path
-
-        from ..repro.run_manifest import RunRecord, load_output, write
-        cases = counts.cases
-        write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases,
-                                        output={**load_output(clf.kb, cases), "store": str(store_path)}), clf.kb)
+        write_run_manifest(manifest, clf.kb, inputs, chunk, store_path, counts.cases)
     sys.exit(1 if counts.invalid else 0)
 
 

@@ -90,6 +90,17 @@ def _classified_chunks(clf, inputs: Iterable, chunk: int, records: bool) -> Iter
         yield [stored_case(r, graph_record(r) if records else None) for r in results]
 
 
+def write_run_manifest(manifest, kb, inputs, chunk: int, store_path, cases: dict) -> None:
+    """The run manifest of a load (LoadCounts.cases kept with `records`): what `dorsum verify`
+    re-runs and compares."""
+    from pathlib import Path
+
+    from ..repro.run_manifest import RunRecord, load_output, write
+
+    write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases,
+                                    output={**load_output(kb, cases), "store": str(store_path)}), kb)
+
+
 def load_digest(clf, inputs, options: dict) -> tuple[str, None, dict]:
     """Re-classify a recorded load (no store is written: `dorsum verify`) and return its output
     hash, None (a load has no canonical output) and its cases' run-manifest records."""
