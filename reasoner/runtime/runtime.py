@@ -39,8 +39,3 @@ class Runtime:
         if pool is None:
             pool = self._executors[name] = ThreadPoolExecutor(workers, thread_name_prefix=f"dorsum-{name}")
         return pool
-
-    def close(self) -> None:
-        for pool in self._executors.values():
-            pool.shutdown(wait=True)
-        self._executors.clear()
