@@ -98,7 +98,7 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
 
     from rdflib.plugins.sparql import parser  # noqa: F401 - builds the grammar now, not on the first query
     from .safety import QueryRefused, check_query, dataset_options
-    from ..serve.protocol import NotAcceptable, negotiate, serialize_boolean, serialize_rows, serialize_triples
+    from .protocol import NotAcceptable, negotiate, serialize_boolean, serialize_rows, serialize_triples
 
     try:
         conn.send(READY)

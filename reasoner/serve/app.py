@@ -46,10 +46,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import DISCLAIMER, __version__
+from ..query.protocol import GRAPH_FORMATS, NotAcceptable, negotiate
 from ..query.workers import WorkerPool
 from .guards import RequestGuard, guarded_protocol
 from .guards import text_response as _text
-from .protocol import GRAPH_FORMATS, NotAcceptable, negotiate
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
