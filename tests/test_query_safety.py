@@ -112,7 +112,7 @@ def service_queries(listener: Listener) -> dict[str, str]:
 # ---------------------------------------------------------------- the check itself, in process
 
 def test_every_spelling_is_refused_and_nothing_connects(listener):
-    from reasoner.query.safety import QueryRefused, check_query
+    from reasoner.sparql_safety import QueryRefused, check_query
 
     before = listener.connections
     for name, q in service_queries(listener).items():
@@ -137,7 +137,7 @@ def test_every_spelling_is_refused_and_nothing_connects(listener):
 def test_parser_differences_never_reach_the_engine(listener, query):
     """Where rdflib (the check) and Oxigraph (the engine) would read a text differently, either the
     check refuses it, or Oxigraph runs the normalised text the check read: never a request."""
-    from reasoner.query.safety import QueryRefused, check_query, dataset_options
+    from reasoner.sparql_safety import QueryRefused, check_query, dataset_options
 
     before = listener.connections
     q = query.format(u=listener.url)
@@ -157,7 +157,7 @@ def test_parser_differences_never_reach_the_engine(listener, query):
 
 
 def test_the_word_service_elsewhere_is_not_federation():
-    from reasoner.query.safety import check_query
+    from reasoner.sparql_safety import check_query
 
     for q in ['SELECT ("SERVICE" AS ?x) WHERE {}',
               "PREFIX sd: <http://www.w3.org/ns/sparql-service-description#> SELECT * { ?s a sd:Service }",
@@ -169,7 +169,7 @@ def test_the_word_service_elsewhere_is_not_federation():
 def test_the_pathological_text_is_checked_in_linear_time():
     """The old check's regular expression took 2 s for 16 KB of `"\\` and four times as long for
     each doubling; the check now parses once (a syntax error) and scans linearly."""
-    from reasoner.query.safety import check_query
+    from reasoner.sparql_safety import check_query
 
     for n in (8192, 32768):
         checked = check_query('"\\' * n)

@@ -52,11 +52,11 @@ def user_position(message: str, prefix_lines: int) -> str:
 
 
 def run_query(store: ox.Store, text: str, fmt: str, default_graphs=(), named_graphs=()) -> str:
-    """The query's result in `fmt`. The query is checked first (query.safety: no SERVICE, no update;
+    """The query's result in `fmt`. The query is checked first (sparql_safety: no SERVICE, no update;
     refused with a SyntaxError that says why) and runs over its own FROM / FROM NAMED dataset, or
     the graphs given (as the protocol's default-graph-uri / named-graph-uri), else over the union
     of all graphs."""
-    from .safety import QueryRefused, check_query, dataset_options
+    from ..sparql_safety import QueryRefused, check_query, dataset_options
 
     try:
         checked = check_query(SPARQL_PREFIXES + text)

@@ -70,7 +70,7 @@ def _child(conn, memory_limit, timeout, store_path: str, text: str, fmt: str,
     os.close(fd)
     from .workers import no_network
 
-    no_network()  # as the endpoint's workers: no request can leave this process (query.safety refuses SERVICE too)
+    no_network()  # as the endpoint's workers: no request can leave this process (sparql_safety refuses SERVICE too)
     limit_memory(memory_limit)
     if timeout:  # if the parent is gone (killed), the child still ends: SIGALRM's default action
         signal.alarm(int(timeout) + 10)

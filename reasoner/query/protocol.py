@@ -1,6 +1,6 @@
 """SPARQL 1.1 Protocol details that do not depend on a web framework: content negotiation by query
 form and Accept q-values (plus the `format`/`output` parameters some clients send), and writing
-result rows in the standard result formats. Refusing updates and federation is query.safety's,
+result rows in the standard result formats. Refusing updates and federation is sparql_safety's,
 decided on the parsed query where the query runs. Here, not in serve, because the query workers
 write each answer in its negotiated format where the query runs; the endpoint only sends it."""
 

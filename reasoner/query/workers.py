@@ -5,7 +5,7 @@ is a process with its own memory limit that opens a read-only snapshot (a RocksD
 the store; the server waits for its answer up to the timeout, and on timeout or crash kills it,
 starts a fresh one and answers with a clear error. The server keeps serving.
 
-A worker checks each query before Oxigraph sees it (query.safety: no SERVICE, no update; parsed
+A worker checks each query before Oxigraph sees it (sparql_safety: no SERVICE, no update; parsed
 here, not on the server's event loop) and runs the checked text over the dataset the request names
 (FROM / FROM NAMED, or the protocol's default-graph-uri / named-graph-uri). Oxigraph itself cannot
 be told not to make HTTP requests, so on Linux each worker also moves, when the system lets it, into
@@ -97,7 +97,7 @@ def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - 
     import pyoxigraph as ox
 
     from rdflib.plugins.sparql import parser  # noqa: F401 - builds the grammar now, not on the first query
-    from .safety import QueryRefused, check_query, dataset_options
+    from ..sparql_safety import QueryRefused, check_query, dataset_options
     from .protocol import NotAcceptable, negotiate, serialize_boolean, serialize_rows, serialize_triples
 
     try:

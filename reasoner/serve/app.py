@@ -6,7 +6,7 @@
 - The RDF dataset is the query's FROM / FROM NAMED, or the `default-graph-uri` / `named-graph-uri`
   parameters when given (they take precedence), else the union of all graphs as the default graph.
 - SPARQL Update and SERVICE are refused with a 4xx message, decided on the parsed query
-  (query.safety) in the worker process; queries run in worker processes with a timeout and a
+  (sparql_safety) in the worker process; queries run in worker processes with a timeout and a
   result-size cap (see query.workers), so a runaway query never hangs the server. The event loop
   only moves bytes: it never scans or parses a query.
 - POST /classify takes one case in the flat JSON form (Content-Type: application/json only) and
@@ -180,7 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
         return bytes(body)
 
     async def answer_query(request: Request, query: str | None, fmt: list, graphs: tuple = ((), ())) -> Response:
-        # nothing here reads the query's text: the worker checks it (query.safety) and runs it
+        # nothing here reads the query's text: the worker checks it (sparql_safety) and runs it
         state: State = request.app.state.dorsum
         accept = request.headers.get("accept")
         if not query or query.isspace():

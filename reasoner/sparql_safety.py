@@ -1,4 +1,6 @@
-"""What a SPARQL query may do, decided on the parsed query before any engine runs it.
+"""What a SPARQL query may do, decided on the parsed query before any engine runs it. A module of
+its own, beside the subsystems, because the knowledge base's queries and the store's queries (the
+endpoint, `dorsum query`) go through the same check.
 
 dorsum never makes outbound requests, and both engines it uses would: Oxigraph sends a POST for a
 `SERVICE <iri> {...}` (to an address of the query's choosing) and merges the reply; rdflib does
@@ -26,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import DorsumError
+from .errors import DorsumError
 
 # a codepoint escape as SPARQL defines it, and as rdflib's own expansion matches it (case-blind,
 # 4 or 8 hex digits: "\U0041" too), which must find nothing in a normalised text
@@ -216,7 +218,7 @@ def kb_query_refusal(text: str) -> str | None:
         return None
     from importlib.metadata import version
 
-    from ..runtime.cache import cached_json
+    from .runtime.cache import cached_json
 
     def compute():
         tree = _parse(text)
