@@ -63,7 +63,7 @@ def shape_sparql_problems(shapes: Graph) -> list[Problem]:
     """SHACL-SPARQL in a shapes graph (sh:select, sh:ask, sh:construct: constraints, targets, rules
     and functions, which pySHACL runs with rdflib's engine) that has a SERVICE clause: rdflib would
     send a request for it. Each is named by the shape or node that holds it."""
-    from ..query.safety import QueryRefused, kb_query_refusal, normalise
+    from ..sparql_safety import QueryRefused, kb_query_refusal, normalise
 
     declared = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in shapes.namespaces() if p and "<" not in ns and ">" not in ns)
     for decl in shapes.objects(None, SH.declare):

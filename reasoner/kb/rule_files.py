@@ -87,9 +87,9 @@ def parse_header(text: str) -> dict:
 
 def read_query_dir(directory: Path, root: Path, base: str = RULE_BASE) -> list[RuleFile]:
     """Read every .rq file of a directory, sorted by name so the run order is fixed. A query with a
-    SERVICE (federated query) clause is refused with an error naming its file (query_safety); the
+    SERVICE (federated query) clause is refused with an error naming its file (sparql_safety); the
     text kept is the normalised one, which is what was checked and what the engines run."""
-    from ..query.safety import QueryRefused, kb_query_refusal, normalise
+    from ..sparql_safety import QueryRefused, kb_query_refusal, normalise
 
     if not directory.is_dir():
         return []
