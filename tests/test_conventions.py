@@ -111,3 +111,24 @@ def test_check_formats_one_row_per_problem(kb_copy):
                for r in rows), rows
     doc = json.loads(dorsum("check", "--no-reasoner", "--kb", str(kb_copy), "--format", "json").stdout)
     assert doc["ok"] is False and any(p["node"] == "dorsum:dx-dermatofibroma" for p in doc["problems"])
+
+
+def test_only_the_command_line_speaks_click():
+    """Library modules raise their own errors; reasoner/cli/ alone words them as click's (usage
+    errors, exit codes), so the library can serve the endpoint and tests unchanged (issue 16)."""
+    import re
+
+    package = ROOT / "reasoner"
+    speaking = [str(p.relative_to(ROOT)) for p in package.rglob("*.py")
+                if p.relative_to(package).parts[0] != "cli"
+                and re.search(r"^\s*(import click|from click\b)", p.read_text(encoding="utf-8"), re.M)]
+    assert speaking == []
+
+
+def test_the_default_rule_test_manifest_is_named_once():
+    """One definition of the default manifest path (cli/options.DEFAULT_MANIFEST), not one per command."""
+    package = ROOT / "reasoner"
+    naming = [str(p.relative_to(ROOT)) for p in package.rglob("*.py")
+              if '"manifests" / "manifest.ttl"' in p.read_text(encoding="utf-8")
+              or '"manifests", "manifest.ttl"' in p.read_text(encoding="utf-8")]
+    assert naming == ["reasoner/cli/options.py"]

@@ -315,3 +315,16 @@ def test_a_node_named_but_not_described_still_belongs_to_its_case(classifier):
     r = classifier.classify_input(ci)
     assert r.status == "classified"
     assert {m["finding"] for m in r.json["missing"]} >= {"lump.size_cm", "lump.growth"}
+
+
+def test_a_chunk_with_one_id_twice_stores_the_first(tmp_path):
+    """Of two cases with one id in one input the first keeps the graph, as intake decides
+    (case.ids: the later one is an error on that case); the store follows that decision."""
+    from reasoner.store.case_store import StoredCase, open_store, write_chunk
+
+    store = open_store(tmp_path / "store", create=True)
+    triple = '<https://w3id.org/dorsum/case/x> <https://w3id.org/dorsum/note> "{}" .\n'
+    write_chunk(store, [StoredCase("x", "classified", triple.format("first")),
+                        StoredCase("x", "invalid", triple.format("later"))])
+    stored = {q.object.value for q in store.quads_for_pattern(None, None, None, ox.NamedNode(case_graph_iri("x")))}
+    assert stored == {"first"}
