@@ -1,1 +1,1 @@
-"""Running SPARQL over a store safely: the SERVICE/update check, resource limits, worker processes and the saved analytics queries."""
+"""Running SPARQL over a store: resource limits, worker processes, the SPARQL protocol's result formats and the saved analytics queries (the SERVICE/update check they share with the knowledge base is reasoner.sparql_safety)."""
