@@ -78,3 +78,12 @@ def test_a_kind_declared_only_in_the_knowledge_base_is_shown_everywhere(kb_copy,
     [change] = [c for c in case["changes"] if c["field"] == "advice"]
     assert change["appeared"] == ["keep-warm"] and change["before"] == []
     assert [r["rule"] for r in change["responsible"]] == ["https://w3id.org/dorsum/rule/advice-test"]
+
+
+def test_the_result_shapes_say_each_conclusion_names_one_value_of_its_kind(kb):
+    from reasoner.namespaces import SH
+    g = kb.result_shapes
+    for kind in kb.result_kinds.shown:
+        props = [p for s in g.subjects(SH.targetClass, kind.cls) for p in g.objects(s, SH.property)
+                 if g.value(p, SH.path) == kind.value]
+        assert props and all(int(g.value(p, SH.minCount)) == 1 == int(g.value(p, SH.maxCount)) for p in props), kind

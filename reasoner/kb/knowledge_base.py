@@ -22,7 +22,7 @@ from rdflib.namespace import OWL, RDF
 from ..errors import KnowledgeBaseError
 from ..namespaces import PREFIXES
 from .paths import KBPaths, kb_files, kb_paths, shipped_root
-from .result_kinds import ResultKinds
+from .result_kinds import ResultKinds, value_shapes
 from .rule_files import RuleFile, read_query_dir, rule_metadata_triples
 
 _LINE = re.compile(r"line (\d+)", re.I)
@@ -106,8 +106,9 @@ class KnowledgeBase:
 
     @cached_property
     def result_shapes(self) -> Graph:
-        """Shapes every result graph must satisfy (shapes/result-*.ttl)."""
-        return load_ttl_dir(self.paths.shapes, self.paths.root, "result-*.ttl")
+        """Shapes every result graph must satisfy (shapes/result-*.ttl), and the ones the
+        declared conclusion kinds imply (each names exactly one value)."""
+        return load_ttl_dir(self.paths.shapes, self.paths.root, "result-*.ttl") + value_shapes(self.result_kinds)
 
     @cached_property
     def version(self) -> str:

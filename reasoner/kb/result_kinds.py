@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
 
-from ..namespaces import DORSUM
+from ..namespaces import DORSUM, SH
 
 
 @dataclass(frozen=True)
@@ -81,3 +82,21 @@ class ResultKinds:
     def by_key(self, key: str) -> ConclusionKind:
         return next(k for k in self.shown if k.json_key == key)
 
+
+
+def value_shapes(kinds: ResultKinds) -> Graph:
+    """The result shapes the declaration implies: a conclusion of a kind the result shows names
+    exactly one value (the JSON item is named by it)."""
+    g = Graph()
+    for k in kinds.shown:
+        if k.value is None:
+            continue
+        shape, prop = URIRef(f"{k.cls}-value-shape"), URIRef(f"{k.cls}-value-shape-property")
+        g.add((shape, RDF.type, SH.NodeShape))
+        g.add((shape, SH.targetClass, k.cls))
+        g.add((shape, SH.property, prop))
+        g.add((prop, SH.path, k.value))
+        g.add((prop, SH.minCount, Literal(1, datatype=XSD.integer)))
+        g.add((prop, SH.maxCount, Literal(1, datatype=XSD.integer)))
+        g.add((prop, SH.message, Literal(f"a conclusion of kind '{k.json_key}' names exactly one {k.value}")))
+    return g
