@@ -1,9 +1,11 @@
-"""The JSON view of a result graph: what a clinician-informatician reads, with its provenance.
+"""The JSON view of a case's result: what a clinician-informatician reads, with its provenance.
 
-Conclusions of one kind about the same concept (two rules recommending the same action) are
-shown once: with the shortest within_days, the rule that set it, and the statements, references
-and findings of all of them. Lists are sorted by slug and keys come in a fixed order, so the same
-graph always gives the same bytes.
+It reads the case and what was derived, and the case's rule firings (the ones its PROV-O is
+written from); which conclusion keys it shows, and how, is the knowledge base's declaration
+(ontology/results.ttl, kb/result_kinds.py). Conclusions of one kind about the same concept (two
+rules recommending the same action) are shown once: with the shortest within_days, the rule that
+set it, and the statements, references and findings of all of them. Lists are sorted by slug and
+keys come in a fixed order, so the same case always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ def number(lit: Literal):
 
 class TripleIndex:
     """The few read operations the JSON view needs (value, objects, subjects, membership) over a
-    list of rdflib triples, without building an rdflib Graph (which costs far more a triple): the view of a
-    case is read from its result triples directly. Answers equal an rdflib Graph's over the same
+    list of rdflib triples, without building an rdflib Graph (which costs far more a triple): the
+    view of a case is read from its triples directly. Answers equal an rdflib Graph's over the same
     triples (the view's output is tested byte-identical)."""
 
     def __init__(self, triples):
