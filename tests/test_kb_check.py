@@ -109,7 +109,7 @@ def test_hash_ignores_turtle_layout(kb_copy):
 def test_hash_is_the_same_in_another_process():
     import subprocess
     import sys
-    code = "from reasoner.kb import load_kb; print(load_kb().sha256)"
+    code = "from reasoner.kb.knowledge_base import load_kb; print(load_kb().sha256)"
     a = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONHASHSEED": "1", "PATH": ""}, cwd=ROOT)
     b = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONHASHSEED": "2", "PATH": ""}, cwd=ROOT)
     assert a.stdout.strip() == b.stdout.strip() == load_kb(ROOT).sha256
