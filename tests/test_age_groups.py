@@ -43,7 +43,7 @@ def test_age_group_boundaries(classify_case, age, expected):
 @requires_java()
 def test_compiled_age_rules_agree_with_hermit(kb, classify_case):
     """Give HermiT the same normalised ages the engine derived; both must name the same groups."""
-    from reasoner.kb.hermit import hermit_types
+    from reasoner.qa.hermit import hermit_types
 
     g = Graph()
     g += kb.graph

@@ -110,7 +110,7 @@ def test_rules_of_a_pathway_never_fire_outside_it(classifier):
 
 
 def test_check_refuses_a_rule_without_its_pathway_guard(kb_copy):
-    from reasoner.kb.check import run_check
+    from reasoner.qa.check import run_check
     rule = kb_copy / "queries" / "rules" / "cutaneous-horn-scc-features.rq"
     text = rule.read_text()
     guard = "dorsum:entersPathway dorsum:pathway-cutaneous-horn ; "

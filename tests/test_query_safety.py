@@ -393,7 +393,7 @@ def test_a_rule_with_service_is_refused_naming_its_file(kb_copy, listener):
 
 
 def test_dorsum_check_refuses_a_qa_check_and_a_shape_with_service(kb_copy, listener):
-    from reasoner.kb.check import run_check
+    from reasoner.qa.check import run_check
 
     (kb_copy / "queries" / "checks" / "000-federated.rq").write_text(
         f"# title: asks another server\nSELECT ?x WHERE {{ SERVICE <{listener.url}> {{ ?x ?p ?o }} }}\n", encoding="utf-8")

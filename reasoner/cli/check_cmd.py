@@ -20,7 +20,7 @@ from .options import kb_option
                    "tsv: a header and one row per problem (severity, section, node, message), like ROBOT report.")
 def check(kb_root, no_reasoner, fail_on, fmt):
     """Check the knowledge base and print a short report; exit 1 on a problem."""
-    from ..kb.check import run_check
+    from ..qa.check import run_check
 
     report = run_check(kb_root, reasoner=not no_reasoner)
     out = click.echo

@@ -43,7 +43,7 @@ def verify_cmd(manifest, kb_root):
     # rules fail `dorsum check --no-reasoner` (a manifest may name any directory as its knowledge base)
     click.echo(f"re-running: dorsum {doc['command']} on {len(inputs)} recorded input(s) with the knowledge base at "
                f"{root.resolve()}" + (" (from --kb)" if kb_root else " (recorded in the manifest)"))
-    from ..kb.check import run_check
+    from ..qa.check import run_check
     report = run_check(root, reasoner=False)
     if not report.ok:
         errors = [p for p in report.problems if p.severity == "ERROR"]

@@ -142,7 +142,7 @@ def release(root: Path, version: str, run_check: bool = True) -> str:
     if base is not None and new <= _version(base[1:]):
         raise ReleaseRefused(f"VERSION {version} is not above the last release {base}")
     if run_check:
-        from ..kb.check import run_check as check_kb
+        from ..qa.check import run_check as check_kb
 
         report = check_kb(root, reasoner=False)
         if not report.ok:

@@ -12,7 +12,7 @@ from rdflib.namespace import RDF
 
 from ..errors import KnowledgeBaseError
 from .hermit import JavaMissing, run_hermit
-from .knowledge_base import KnowledgeBase, load_kb
+from ..kb.knowledge_base import KnowledgeBase, load_kb
 from ..namespaces import SH, SPARQL_PREFIXES
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
