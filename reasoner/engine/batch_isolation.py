@@ -317,3 +317,23 @@ def analyse(algebra, kb_graph: str) -> Isolation:
         if best is None or len(verdict.kb_only) < len(best.kb_only):
             best = verdict
     return best if best is not None else Isolation(False, why)
+
+
+def verdicts(isolations: dict, kb_states) -> tuple[dict, set]:
+    """(query IRI -> why it is not batchable, the free patterns of the batchable ones) for the
+    analysed queries of a knowledge base. kb_states(p, o): whether the knowledge base itself has a
+    triple (any subject, p, o; o None for any): a guard only case nodes may carry must match none."""
+    not_batchable: dict = {}
+    kb_only: set = set()
+    for iri, iso in isolations.items():
+        if not iso.batchable:
+            not_batchable[iri] = iso.reason
+            continue
+        for p, o in iso.guards:
+            if kb_states(p, o):
+                not_batchable[iri] = (f"the knowledge base itself states {p.n3()} {'' if o is None else o.n3()} "
+                                      "about a term, so ?case may be a knowledge-base term")
+                break
+        else:
+            kb_only.update(iso.kb_only)
+    return not_batchable, kb_only

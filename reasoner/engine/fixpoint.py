@@ -24,6 +24,7 @@ from ..namespaces import DORSUM, KB_GRAPH, SPARQL_PREFIXES
 from ..runtime.runtime import Runtime
 from ..terms import Terms, ox_triples, rdflib_triples, to_ox, to_rdflib
 from .owl_compile import compile_defined_classes
+from .batch_isolation import verdicts
 from .query_analysis import ANY_TYPE, query_analysis, triple_key
 from .scheduler import SkipUnchanged
 
@@ -65,6 +66,28 @@ class Derivation:
         return self._triples
 
 
+STATIC_GRAPHS = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
+
+
+def engine_queries(kb: KnowledgeBase) -> list[Query]:
+    """What the engine runs, in order: the compiled OWL definitions and inference steps (stratum
+    0), then the active rules."""
+    out = []
+    for cls, text in compile_defined_classes(kb.graph):
+        out.append(Query(f"{cls}#compiled-definition", text, 0, False))
+    for f in kb.inference:
+        out.append(Query(f.iri, SPARQL_PREFIXES + f.text, 0, False))
+    for f in kb.rules:
+        if f.status == "active":
+            out.append(Query(f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
+    return out
+
+
+def analyse(q: Query, cache_dir=None) -> tuple:
+    """query_analysis of one engine query, as the engine reads it (cached on disk)."""
+    return query_analysis(q.text, STATIC_GRAPHS, KB_GRAPH, cache_dir)
+
+
 class Engine:
     """The knowledge base in its store and the queries to run, analysed once; each run of them over
     a chunk of cases is a `scheduler` (SkipUnchanged, or EveryQuery for the reference)."""
@@ -87,8 +110,7 @@ class Engine:
         self.churn = 0  # quads written to the stores and removed again since they were new
         self.conclusion_classes = {str(s) for s in closure.transitive_subjects(RDFS.subClassOf, DORSUM.Conclusion)}
         self.queries = self._queries()
-        static = frozenset({KB_GRAPH, CASE_GRAPH})  # inference writes only graph/inferred
-        analysed = {q: query_analysis(q.text, static, KB_GRAPH, self.runtime.cache_dir) for q in self.queries}
+        analysed = {q: analyse(q, self.runtime.cache_dir) for q in self.queries}
         self.reads = {q: self._resolve_reads(a[0]) for q, a in analysed.items()}
         self.linear = {q for q, a in analysed.items() if a[1]}
         self.required = {q: a[2] for q, a in analysed.items()}
@@ -109,23 +131,13 @@ class Engine:
         self.strata = [0] + sorted({q.stratum for q in self.queries if q.is_rule})
 
     def _isolation(self, analysed: dict) -> None:
-        """Which queries keep a batch's cases apart (batch_isolation): `not_batchable` maps each
-        query that does not to why (then every batch runs one case at a time), and `_kb_only`
-        holds the patterns that must match no case or inferred triple after a batch run."""
-        self.not_batchable: dict = {}
-        kb_only: set = set()
-        for q, a in analysed.items():
-            iso = a[3]
-            if not iso.batchable:
-                self.not_batchable[q.iri] = iso.reason
-                continue
-            for p, o in iso.guards:  # only case nodes may carry a guard, and the KB is not a case
-                if any(True for _ in self.store.quads_for_pattern(None, to_ox(p), None if o is None else to_ox(o), self.kb_graph)):
-                    self.not_batchable[q.iri] = (f"the knowledge base itself states {p.n3()} {'' if o is None else o.n3()} "
-                                                 "about a term, so ?case may be a knowledge-base term")
-                    break
-            else:
-                kb_only.update(iso.kb_only)
+        """Which queries keep a batch's cases apart (batch_isolation.verdicts): `not_batchable`
+        maps each query that does not to why (then every batch runs one case at a time), and
+        `_kb_only` holds the patterns that must match no case or inferred triple after a batch run."""
+        def kb_states(p, o) -> bool:
+            return any(True for _ in self.store.quads_for_pattern(None, to_ox(p), None if o is None else to_ox(o), self.kb_graph))
+
+        self.not_batchable, kb_only = verdicts({q.iri: a[3] for q, a in analysed.items()}, kb_states)
         self._kb_only = [tuple(None if x is None else to_ox(x) for x in t) for t in sorted(kb_only, key=repr)]
 
     def _batch_isolated(self) -> bool:
@@ -185,15 +197,7 @@ class Engine:
         return g
 
     def _queries(self) -> list[Query]:
-        out = []
-        for cls, text in compile_defined_classes(self.kb.graph):
-            out.append(Query(f"{cls}#compiled-definition", text, 0, False))
-        for f in self.kb.inference:
-            out.append(Query(f.iri, SPARQL_PREFIXES + f.text, 0, False))
-        for f in self.kb.rules:
-            if f.status == "active":
-                out.append(Query(f.iri, SPARQL_PREFIXES + f.text, f.stratum, True))
-        return out
+        return engine_queries(self.kb)
 
     def derive(self, case: Graph) -> Derivation:
         """Run inference and rules over one (valid) case graph."""
