@@ -175,21 +175,18 @@ def to_pyoxigraph(rdf: Graph) -> "pyoxigraph.Dataset":
 def test_pyld_and_pyoxigraph_agree_on_dorsum_outputs(classifier):
     """Every example and vignette classified and written as Turtle, read back as `dorsum classify
     --manifest` reads it, canonicalised by both: byte-identical, so a switch to pyoxigraph would not
-    change a recorded canonical_sha256 of these outputs. Also a blank-node graph, and all outputs
-    merged."""
+    change a recorded canonical_sha256 of these outputs. The outputs have no blank nodes, so the
+    canonical form of all of them together is every line of each one's: one comparison covers them
+    all. Also a blank-node graph."""
     from reasoner.repro.canonical import canonical_nquads, canonical_sha256
     from reasoner.results.serialize import graph_text, merge
 
     files = sorted((ROOT / "examples").glob("*.json")) + sorted((ROOT / "tests" / "vignettes").glob("*.json"))
     assert len(files) > 50
-    graphs = []
-    for f in files:
-        results = list(classifier.classify_paths([f]))
-        g = Graph().parse(data=graph_text(merge(r.graph for r in results), "turtle"), format="turtle")
-        assert len(g) > 0, f
-        graphs.append(g)
-        assert canonical_nquads(g) == pyoxigraph_nquads(to_pyoxigraph(g)), f.name
-    merged = merge(graphs)
+    results = list(classifier.classify_paths(files))
+    assert len(results) >= len(files)
+    merged = Graph().parse(data=graph_text(merge(r.graph for r in results), "turtle"), format="turtle")
+    assert not any(isinstance(t, BNode) for triple in merged for t in triple)
     nq = canonical_nquads(merged)
     assert nq == pyoxigraph_nquads(to_pyoxigraph(merged))
     assert canonical_sha256(merged) == hashlib.sha256(nq.encode("utf-8")).hexdigest()
