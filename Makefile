@@ -34,7 +34,7 @@ demo: install    ## classify the bundled example cases and print a report for ea
 
 test: install    ## run the test suite
 	$(BIN)/dorsum --version
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 check: install   ## reason over, validate and QA the knowledge base; rule test manifests; statement -> rule -> test coverage
 	$(BIN)/dorsum check
