@@ -1,6 +1,7 @@
 """Clinical safety (issue 13): the behaviours the hazard log (ontology/hazards.ttl) names as controls,
-checked on the shipped vignettes and on generated cases. The expectations of single cases live in
-tests/manifests/safety.ttl; these tests check properties that must hold for every case."""
+checked on the shipped vignettes and on generated cases. The expectations of single cases are the
+clinical-safety corpus of the rule test manifests (tests/manifests/, the entries marked dt:safety
+true, named safety-...); these tests check properties that must hold for every case."""
 
 from __future__ import annotations
 

@@ -18,20 +18,23 @@ from .options import DEFAULT_MANIFEST, kb_option
               help="Instead of a manifest, a directory of case files, each a test case named by its file.")
 @kb_option
 def coverage_cmd(manifest, tests_dir, kb_root):
-    """Report every recommendation and the rules implementing it, every rule and the manifest
-    entries exercising it, and the informational statements; exit 1 on a recommendation with no
-    rule or a rule with no test."""
+    """Report every recommendation and the rules implementing it, every rule with the manifest
+    entries exercising it (those naming it by dt:rule listed), and the informational statements;
+    exit 1 on a recommendation with no rule, a rule with no test or a dt:rule naming no active rule."""
     from ..pipeline import Classifier
     from ..kb.coverage import compute, render
     from ..kb.manifests import anchor_for, read_manifest
 
     clf = Classifier(kb_root=kb_root)
     root = clf.kb.paths.root
+    declared = None
     if tests_dir:
         tests = [(p.stem, p) for p in sorted(Path(tests_dir).glob("*.json"))]
     else:
         path = Path(manifest) if manifest else root / DEFAULT_MANIFEST
-        tests = [(e.name, e.action) for e in read_manifest(path, anchor_for(path, root))]
-    cov = compute(clf, tests)
+        entries = read_manifest(path, anchor_for(path, root))
+        tests = [(e.name, e.action) for e in entries]
+        declared = {e.name: e.rules for e in entries}
+    cov = compute(clf, tests, declared)
     click.echo(render(cov, clf.kb.graph), nl=False)
     sys.exit(1 if cov.gaps else 0)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-# the rule test manifest that includes every other, relative to the knowledge base: what
-# `dorsum test-rules` and `dorsum coverage` read when given none
-DEFAULT_MANIFEST = Path("tests", "manifests", "manifest.ttl")
+# the rule test manifest that includes every other (defined beside the knowledge base's files)
+from ..kb.paths import DEFAULT_MANIFEST  # noqa: F401  (re-exported for the subcommands)
 
 # what makes a directory a knowledge base (reasoner/kb/paths.py names them)
 KB_PARTS = ("ontology/", "shapes/", "queries/", "context/case.context.jsonld")

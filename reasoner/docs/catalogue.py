@@ -1,5 +1,5 @@
 """The rule catalogue (rules.html and rules.md): rule -> guideline statements -> references, with
-each rule's SPARQL; every statement, implemented or informational; the thresholds; the references.
+each rule's SPARQL and its tests (the rule test manifest entries naming it by dt:rule); every statement, implemented or informational; the thresholds; the references.
 Gathered here from the knowledge base; laid out by templates/rules.html.j2 and rules.md.j2."""
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from ..kb.knowledge_base import KnowledgeBase
+from ..kb.manifests import anchor_for, read_manifest
+from ..kb.paths import DEFAULT_MANIFEST
 from ..kb.rule_files import RuleFile
 from ..namespaces import DORSUM, RULE_BASE
 from .render import render
@@ -46,6 +48,7 @@ class RuleDoc:
     rule: RuleFile
     slug: str
     statements: list[URIRef]
+    tests: list[str]       # the manifest entries naming the rule by dt:rule, as manifest.ttl#name
 
 
 @dataclass
@@ -113,14 +116,28 @@ def _threshold(g: Graph, t) -> ThresholdDoc:
         verification=", ".join(texts(g, t, DORSUM.verification)), note=text(g, t, SKOS.editorialNote))
 
 
+def rule_tests(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """rule IRI -> the manifest entries naming it by dt:rule (manifest file#name), from the
+    knowledge base's rule test manifests; none when it has no manifests."""
+    path = kb.paths.root / DEFAULT_MANIFEST
+    out: dict[str, list[str]] = {}
+    if not path.is_file():
+        return out
+    for e in read_manifest(path, anchor_for(path, kb.paths.root)):
+        for r in e.rules:
+            out.setdefault(r, []).append(e.label)
+    return {r: sorted(names) for r, names in out.items()}
+
+
 def catalogue(kb: KnowledgeBase) -> Catalogue:
     g = kb.graph
     relations = _source_relations(g)
     implemented: dict = {}
     rules = []
+    tests = rule_tests(kb)
     for rule in kb.rules:
         slug = rule_slug(rule)
-        rules.append(RuleDoc(rule, slug, [URIRef(s) for s in rule.implements]))
+        rules.append(RuleDoc(rule, slug, [URIRef(s) for s in rule.implements], tests.get(rule.iri, [])))
         for s in rule.implements:
             implemented.setdefault(URIRef(s), []).append(slug)
     stmts = set(instances(g, DORSUM.GuidelineStatement)) | set(implemented)

@@ -4,7 +4,9 @@ and the clinical hazard log: hazard -> the controls that mitigate it -> the test
 A recommendation (or pitfall) with no active rule, or an active rule that no test case makes fire,
 is a gap. Informational statements (prevalences, accuracy figures, descriptions) need no rule and
 are listed apart. Test cases are the entries of the rule test manifests (tests/manifests/); a rule
-is exercised by an entry when it generates at least one of the conclusions of the entry's case.
+is exercised by an entry when it generates at least one of the conclusions of the entry's case. Each
+entry also declares the rules it tests (dt:rule, checked closed world by `dorsum test-rules`): the
+report lists every rule's declared tests, and a declared rule that is no active rule is a gap.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ class Coverage:
     recommendations: dict = field(default_factory=dict)   # statement -> [active rules]
     informational: list = field(default_factory=list)     # statements
     rules: dict = field(default_factory=dict)             # active rule -> [vignettes]
+    declared: dict = field(default_factory=dict)          # rule -> [entries naming it by dt:rule]
     hazards: dict = field(default_factory=dict)           # hazard -> {"controls": [...], "tests": [...], "unknown": [...]}
 
     @property
     def gaps(self) -> list[str]:
         out = [f"recommendation with no active rule: {s}" for s, rules in sorted(self.recommendations.items()) if not rules]
         out += [f"rule exercised by no test case: {r}" for r, tests in sorted(self.rules.items()) if not tests]
+        out += [f"test case names a rule that is not an active rule: {r} (dt:rule of {', '.join(tests)})"
+                for r, tests in sorted(self.declared.items()) if r not in self.rules]
         for h, entry in sorted(self.hazards.items()):
             if not entry["controls"]:
                 out.append(f"hazard with no control: {h}")
@@ -41,8 +46,9 @@ class Coverage:
         return out
 
 
-def compute(classifier, tests: list[tuple[str, Path]]) -> Coverage:
-    """tests: (test name, case file) pairs, e.g. the manifest entries' names and actions."""
+def compute(classifier, tests: list[tuple[str, Path]], declared: dict | None = None) -> Coverage:
+    """tests: (test name, case file) pairs, e.g. the manifest entries' names and actions;
+    declared: test name -> the rule IRIs it names (the entries' dt:rule), when read from manifests."""
     g = classifier.kb.graph
     active = {f.iri for f in classifier.kb.rules if f.status == "active"}
     cov = Coverage()
@@ -58,6 +64,9 @@ def compute(classifier, tests: list[tuple[str, Path]]) -> Coverage:
                 continue
             for rule in sorted(set(classifier.engine.derive(ci.graph).generated_by.values())):
                 cov.rules.setdefault(rule, []).append(name)
+    for name, rules in sorted((declared or {}).items()):
+        for rule in rules:
+            cov.declared.setdefault(rule, []).append(name)
     cov.hazards = hazard_log(g, {name for name, _ in tests}, Path(classifier.kb.paths.root))
     return cov
 
@@ -100,6 +109,7 @@ def render(cov: Coverage, kb_graph) -> str:
     for r, tests in sorted(cov.rules.items()):
         lines.append(f"  {short(r)}: {len(tests)} test case(s)" + ("" if tests else "  NO TEST")
                      + (f", e.g. {tests[0]}" if tests else ""))
+        lines += [f"      test    {t}" for t in cov.declared.get(r, [])]
     lines.append(f"Informational statements ({len(cov.informational)}), no rule needed:")
     lines += [f"  {short(s)}  ({label(s)})" for s in cov.informational]
     lines.append(f"Hazard log ({len(cov.hazards)}): hazard -> controls -> tests")

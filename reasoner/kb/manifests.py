@@ -3,7 +3,9 @@
 A manifest (Turtle) lists entries; each names a case file (mf:action) and the conclusions its
 classification must give (mf:result), using the knowledge base's own individuals. The knowledge
 engineer adds a test by adding an entry, never Python. `dorsum test-rules`, `dorsum coverage` and
-pytest all read the entries through this module, so there is one source of truth.
+pytest all read the entries through this module, so there is one source of truth. An entry names
+the rules it tests (dt:rule, closed world): the rules behind its case's conclusions must be exactly
+those, so a rule that starts or stops firing on a case fails the entry, named.
 
 Manifests are parsed with a stable base IRI (the file's path under the anchor directory, under
 https://w3id.org/dorsum/), so entry IRIs and reports are the same on every machine. mf:include is
@@ -20,7 +22,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
 
 from ..errors import DorsumError
-from ..namespaces import DORSUM, SH
+from ..namespaces import DORSUM, RULE_BASE, SH
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 DT = Namespace("https://w3id.org/dorsum/test#")
@@ -40,6 +42,8 @@ class Entry:
     kind: str                  # "classification" or "invalid"
     comment: str
     covers: tuple[str, ...]
+    rules: tuple[str, ...]     # dt:rule: the IRIs of the rules behind the case's conclusions
+    safety: bool               # dt:safety true: an entry of the clinical-safety corpus
     action: Path               # the case file
     manifest: Path
     result: URIRef | None      # the mf:result node in graph
@@ -145,6 +149,8 @@ def _entry(g: Graph, e, manifest: Path, anchor: Path) -> Entry:
     return Entry(
         iri=str(e), name=str(name) if name is not None else str(e).rsplit("#", 1)[-1], kind=kinds[0],
         comment=str(g.value(e, RDFS.comment) or ""), covers=tuple(sorted(str(c) for c in g.objects(e, DT.covers))),
+        rules=tuple(sorted(str(r) for r in g.objects(e, DT.rule))),
+        safety=any(bool(v.toPython()) is True for v in g.objects(e, DT.safety) if isinstance(v, Literal)),
         action=_path_of(str(action), anchor), manifest=manifest, result=g.value(e, MF.result), graph=g,
     )
 
@@ -259,6 +265,31 @@ def differences(want: dict, got: dict) -> list[str]:
     return out
 
 
+def fired_rules(result: dict, kinds) -> list[str]:
+    """The IRIs of the rules behind the conclusions of a JSON result (the rule and rules of every
+    conclusion kind the knowledge base declares); none for a result that is not classified."""
+    if result.get("status") != "classified":
+        return []
+    out = set()
+    for kind in kinds.shown:
+        shown = result.get(kind.json_key)
+        for c in ([shown] if kind.single else shown or []):
+            if c:
+                out.update(r for r in [c.get("rule")] + list(c.get("rules") or []) if r)
+    return sorted(out)
+
+
+def rule_differences(entry: Entry, result: dict, kinds) -> list[str]:
+    """The rules firing on the entry's case against its dt:rule list (closed world), by slug."""
+    if entry.kind != "classification" or result.get("status") != "classified":
+        return []
+    got, want = set(fired_rules(result, kinds)), set(entry.rules)
+    slug = lambda iri: iri[len(RULE_BASE):] if iri.startswith(RULE_BASE) else iri  # noqa: E731
+    out = [f"rules: {slug(r)} is listed in dt:rule but did not fire" for r in sorted(want - got, key=slug)]
+    out += [f"rules: {slug(r)} fired, not listed in dt:rule" for r in sorted(got - want, key=slug)]
+    return out
+
+
 def _spec(spec: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in spec.items())
 
@@ -296,6 +327,7 @@ def run(entries: list[Entry], classifier) -> list[Outcome]:
         e = entries[i]
         want = expected(e, classifier.view)
         probs = differences(want, actual(res.json, want, classifier.kb.result_kinds))
+        probs += rule_differences(e, res.json, classifier.kb.result_kinds)
         outcomes[i] = Outcome(e, not probs, probs, res.json)
     return [outcomes[i] for i in range(len(entries))]
 

@@ -50,6 +50,11 @@ class KBPaths:
         return self.root / "context" / "case.context.jsonld"
 
 
+# the rule test manifest that includes every other, relative to the knowledge base: what
+# `dorsum test-rules` and `dorsum coverage` read when given none, and where the rule catalogue
+# finds each rule's tests
+DEFAULT_MANIFEST = Path("tests", "manifests", "manifest.ttl")
+
 # The files that make up a knowledge base: what its hash covers (besides the ontology's graph),
 # what a run manifest records, what dorsum diff compares and extracts from a git ref.
 KB_DIRS = ("ontology", "shapes", "queries", "context")
