@@ -1,8 +1,12 @@
 """Golden output: `dorsum classify` on every example and vignette, as JSON Lines (kept whole, so a
-change shows as a readable diff) and as RDFC-1.0 canonical N-Quads (kept as its SHA-256). A
-refactoring must leave both byte-identical; a change to the knowledge base or the result format
-changes them on purpose: regenerate with `DORSUM_UPDATE_GOLDEN=1 pytest tests/test_golden.py` and
-review `git diff tests/golden/` before committing."""
+change shows as a readable diff), and as RDFC-1.0 canonical N-Quads, Turtle and JSON-LD (kept as
+their SHA-256). A refactoring must leave them byte-identical; a change to the knowledge base or the
+result format changes them on purpose: regenerate with `DORSUM_UPDATE_GOLDEN=1 pytest
+tests/test_golden.py` and review `git diff tests/golden/` before committing.
+
+Every run uses a random PYTHONHASHSEED in a new process and is compared with bytes written by an
+earlier process, so these tests also show the output is deterministic across processes and hash
+seeds (what tests/test_determinism.py checked by running each format twice)."""
 
 from __future__ import annotations
 
@@ -26,10 +30,13 @@ def classify(*fmt: str) -> bytes:
     return res.stdout
 
 
-@pytest.mark.parametrize("name, fmt", [("classify.jsonl", ()), ("classify.nq.sha256", ("--format", "nquads"))])
+@pytest.mark.parametrize("name, fmt", [("classify.jsonl", ()), ("classify.nq.sha256", ("--format", "nquads")),
+                                       ("classify.ttl.sha256", ("--format", "turtle")),
+                                       ("classify.jsonld.sha256", ("--format", "jsonld"))])
 def test_classify_output_is_the_golden_output(name, fmt):
     out = classify(*fmt)
-    got = out if name.endswith(".jsonl") else (hashlib.sha256(out).hexdigest() + f"  {len(out.splitlines())} quads\n").encode()
+    unit = "quads" if name.startswith("classify.nq") else "lines"
+    got = out if name.endswith(".jsonl") else (hashlib.sha256(out).hexdigest() + f"  {len(out.splitlines())} {unit}\n").encode()
     path = GOLDEN / name
     if os.environ.get("DORSUM_UPDATE_GOLDEN"):
         path.write_bytes(got)
