@@ -21,7 +21,8 @@ from .case.intake import CaseInput, read_cases
 from .kb.knowledge_base import KnowledgeBase, load_kb
 from .case.intake import case_iri, error
 from .results.provenance import firings, new_result_graph, provenance_triples, result_node_triples
-from .results.view import ResultView, TripleIndex
+from .results.triple_index import TripleIndex
+from .results.view import ResultView
 from .terms import ox_triples, rdflib_triples
 from .shacl.validate import CaseValidator
 from .runtime.runtime import Runtime

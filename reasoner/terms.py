@@ -8,6 +8,7 @@ the shapes and is reported instead of failing the conversion.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Iterable
 from urllib.parse import quote, unquote
 
@@ -86,3 +87,30 @@ class Terms:
     def rdflib_triples(self, triples: Iterable) -> list:
         convert = self.to_rdflib
         return [(convert(t.subject), convert(t.predicate), convert(t.object)) for t in triples]
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGERS = {_XSD + n for n in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                                "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+                                "unsignedShort", "unsignedByte")}
+_DECIMAL, _FLOATS = _XSD + "decimal", {_XSD + "double", _XSD + "float"}
+
+
+def json_number(lit):
+    """The JSON number of a numeric literal (pyoxigraph or rdflib; read as rdflib's toPython reads
+    it): an integral value as int, else float; None for any other literal or an ill-typed one."""
+    if isinstance(lit, Literal):
+        lit = to_ox(lit)
+    dt = lit.datatype.value
+    try:
+        if dt in _INTEGERS:
+            v = int(lit.value)
+        elif dt == _DECIMAL:
+            v = Decimal(lit.value)
+        elif dt in _FLOATS:
+            v = float(lit.value)
+        else:
+            return None
+    except (ValueError, ArithmeticError):
+        return None
+    return int(v) if v == int(v) else float(v)

@@ -19,38 +19,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from ..namespaces import DORSUM, PROV
-from ..terms import ox_triples, to_ox, to_rdflib
+from ..terms import json_number, ox_triples, to_ox, to_rdflib
+from .triple_index import TripleIndex
 
 SOURCE_RELATIONS = (DCTERMS.source, DORSUM.confirmedBy, DORSUM.refinedBy, DORSUM.conflictsWith)
 
 
-_XSD = str(XSD)
-_INTEGERS = {_XSD + n for n in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-                                "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
-                                "unsignedShort", "unsignedByte")}
-_DECIMAL, _FLOATS, _BOOLEAN = _XSD + "decimal", {_XSD + "double", _XSD + "float"}, _XSD + "boolean"
-
-
-def _number(lit: ox.Literal):
-    """The Python number of a numeric literal (as rdflib's toPython reads it), else None."""
-    dt = lit.datatype.value
-    try:
-        if dt in _INTEGERS:
-            return int(lit.value)
-        if dt == _DECIMAL:
-            return Decimal(lit.value)
-        if dt in _FLOATS:
-            return float(lit.value)
-    except (ValueError, ArithmeticError):
-        return None
-    return None
+_BOOLEAN = str(XSD) + "boolean"
 
 
 def _show(v, notation: dict, ctx) -> str:
@@ -63,9 +44,9 @@ def _show(v, notation: dict, ctx) -> str:
     if isinstance(v, ox.Literal):
         if v.datatype.value == _BOOLEAN and v.value in ("true", "false", "1", "0"):
             return "true" if v.value in ("true", "1") else "false"
-        py = _number(v)
+        py = json_number(v)
         if py is not None:
-            return json.dumps(int(py) if py == int(py) else float(py))
+            return json.dumps(py)
     return v.value
 
 
@@ -134,48 +115,19 @@ def _lookups(kb) -> _Lookups:
 _FIRST, _REST, _NIL = to_ox(RDF.first), to_ox(RDF.rest), to_ox(RDF.nil)
 
 
-class _Index:
-    """The lookups provenance needs over a case's few pyoxigraph triples."""
-
-    def __init__(self, triples):
-        self.by_p: dict = {}
-        self.sp: dict = {}
-        for t in triples:
-            s, p, o = t.subject, t.predicate, t.object
-            self.by_p.setdefault(p, []).append((s, o))
-            self.sp.setdefault((s, p), []).append(o)
-
-    def value(self, s, p):
-        objs = self.sp.get((s, p))
-        return objs[0] if objs else None
-
-    def items(self, lst) -> list:
-        """Members of an RDF list, as rdflib's Graph.items / Collection reads them."""
-        out, chain = [], {lst}
-        while lst:
-            item = self.value(lst, _FIRST)
-            if item is not None:
-                out.append(item)
-            lst = self.value(lst, _REST)
-            if lst in chain:
-                raise ValueError("List contains a recursive rdf:rest reference")
-            chain.add(lst)
-        return out
-
-
-def _finding_values(case: _Index, prop) -> list:
+def _finding_values(case: TripleIndex, prop) -> list:
     """The values the case gives for an input property (list members for an RDF list), in the
     order of their text (as rdflib's str of a term reads)."""
     values = []
-    for s, o in sorted(set(case.by_p.get(prop, ())), key=lambda so: (so[0].value, so[1].value)):
-        if prop == _SKIN_MARKERS or (o, _FIRST) in case.sp or o == _NIL:
-            values.append(case.items(o))
+    for s, o in sorted(set(case.pairs(prop)), key=lambda so: (so[0].value, so[1].value)):
+        if prop == _SKIN_MARKERS or (o, _FIRST, None) in case or o == _NIL:
+            values.append(case.items(o, _FIRST, _REST))
         else:
             values.append(o)
     return values
 
 
-def _input_findings(case_iri: str, case: _Index, lookups: _Lookups, prop) -> list:
+def _input_findings(case_iri: str, case: TripleIndex, lookups: _Lookups, prop) -> list:
     """(finding IRI, JSON path, values) for one property the case gives, else []."""
     path = lookups.json_path.get(prop)
     if path is None:
@@ -232,7 +184,7 @@ def firings(case_iri: str, case_triples: list, derivation, kb, ctx) -> list[Firi
     """The rule firings of a case (by conclusion IRI), from its triples (pyoxigraph Triples) and its
     derivation: the conclusion -> rule map and what each rule named (premises, findings, statements,
     pathway)."""
-    case_index = _Index(case_triples)
+    case_index = TripleIndex(case_triples)
     # the premises and findings the rules named: (c, wasDerivedFrom|becauseOf, x) in the input or derived
     named: dict = {}
     for t in (*case_triples, *derivation.ox_triples):

@@ -11,62 +11,16 @@ keys come in a fixed order, so the same case always gives the same bytes.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from .. import DISCLAIMER
 from ..namespaces import DORSUM, PROV
-from ..terms import to_rdflib
+from ..terms import json_number, to_rdflib
 from .provenance import SOURCE_RELATIONS
 
 SUPPORT_RELATIONS = tuple(r for r in SOURCE_RELATIONS if r != DORSUM.conflictsWith)
-
-
-def number(lit: Literal):
-    """A JSON number from an RDF numeric literal (integers stay integers)."""
-    v = lit.toPython()
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, (Decimal, float)):
-        return int(v) if v == int(v) else float(v)
-    return v
-
-
-class TripleIndex:
-    """The few read operations the JSON view needs (value, objects, subjects, membership) over a
-    list of rdflib triples, without building an rdflib Graph (which costs far more a triple): the
-    view of a case is read from its triples directly. Answers equal an rdflib Graph's over the same
-    triples (the view's output is tested byte-identical)."""
-
-    def __init__(self, triples):
-        self._sp: dict = {}
-        self._po: dict = {}
-        self._all: set = set()
-        for t in triples:
-            if t in self._all:
-                continue
-            self._all.add(t)
-            s, p, o = t
-            self._sp.setdefault((s, p), []).append(o)
-            self._po.setdefault((p, o), []).append(s)
-
-    def __contains__(self, triple) -> bool:
-        s, p, o = triple
-        if o is None:
-            return bool(self._sp.get((s, p)))
-        return triple in self._all
-
-    def objects(self, s, p):
-        return iter(self._sp.get((s, p), ()))
-
-    def subjects(self, p, o):
-        return iter(self._po.get((p, o), ()))
-
-    def value(self, s, p):
-        objs = self._sp.get((s, p))
-        return objs[0] if objs else None
 
 
 class ResultView:
@@ -154,7 +108,7 @@ class ResultView:
         """Provenance of one or more conclusions about the same thing, and the deciding one."""
         def days(c):
             d = g.value(c, DORSUM.withinDays)
-            return number(d) if d is not None else None
+            return json_number(d) if d is not None else None
 
         def rule(c):
             f = fired.get(c)
