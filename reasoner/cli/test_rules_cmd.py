@@ -25,7 +25,7 @@ def test_rules_cmd(manifests, select, fmt, earl, kb_root):
     Exit 0 when every entry passes, 1 when one fails, 2 when a manifest cannot be read or breaks
     shapes/test-manifest.ttl."""
     from ..pipeline import Classifier
-    from ..kb.manifests import ManifestError, anchor_for, earl_report, read_manifest, run, unincluded_manifests, validate_entries
+    from ..kb.manifests import ManifestError, anchor_for, earl_report, read_manifest, require_included, run, validate_entries
     from ..results.serialize import bind_prefixes, graph_text
 
     clf = Classifier(kb_root=kb_root)
@@ -40,10 +40,7 @@ def test_rules_cmd(manifests, select, fmt, earl, kb_root):
                 raise ManifestError(f"{m} breaks shapes/test-manifest.ttl:\n  " + "\n  ".join(problems))
             entries += read
         if not manifests:
-            lost = unincluded_manifests(paths[0], entries, anchor_for(paths[0], root))
-            if lost:
-                raise ManifestError("manifest files not included by manifest.ttl (their entries would never run; "
-                                    "add them to its mf:include list): " + ", ".join(str(p) for p in lost))
+            require_included(paths[0], entries, anchor_for(paths[0], root))
     except ManifestError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -133,6 +133,14 @@ def unincluded_manifests(root_manifest: str | Path, entries: list[Entry], anchor
     return out
 
 
+def require_included(root_manifest: str | Path, entries: list[Entry], anchor: str | Path | None = None) -> None:
+    """ManifestError when a manifest file beside the root manifest is not included by it."""
+    lost = unincluded_manifests(root_manifest, entries, anchor)
+    if lost:
+        raise ManifestError("manifest files not included by manifest.ttl (their entries would never run; "
+                            "add them to its mf:include list): " + ", ".join(str(p) for p in lost))
+
+
 def _list(g: Graph, node, prop) -> list:
     head = g.value(node, prop)
     return list(Collection(g, head)) if head is not None else []
