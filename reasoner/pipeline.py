@@ -114,7 +114,7 @@ class Classifier:
                  shacl_engine: str = "compiled", runtime: Runtime | None = None):
         self.kb = kb or load_kb(kb_root)
         self.runtime = runtime if runtime is not None else Runtime()
-        self.ctx = load_context(str(self.kb.paths.context))
+        self.ctx = self.kb.memo(load_context, lambda: load_context(self.kb.paths.context))
         self.validator = CaseValidator(self.kb, self.ctx, engine=shacl_engine, runtime=self.runtime)
         self.engine = Engine(self.kb, self.runtime)
         self.view = ResultView(self.kb, self.ctx)
@@ -223,7 +223,7 @@ class Classifier:
         return out
 
     def inputs(self, paths: Iterable[str | Path], stdin_format: str = "json") -> Iterator[CaseInput]:
-        return read_cases(paths, self.kb.paths.context, stdin_format)
+        return read_cases(paths, self.ctx, stdin_format)
 
     def classify_chunks(self, paths: Iterable[str | Path], size: int, view: bool = True) -> Iterator[list[CaseResult]]:
         """The inputs streamed in chunks of `size` cases, each classified in one engine run: one

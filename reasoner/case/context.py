@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 CONTEXT_IRI = "https://w3id.org/dorsum/context/case.jsonld"
@@ -64,8 +64,8 @@ def _walk_terms(ctx: dict, terms: set, prefixes: set) -> None:
             terms.add(key)
 
 
-@lru_cache(maxsize=8)
 def load_context(path: str | Path) -> CaseContext:
+    """Parse a context file (the pipeline keeps its knowledge base's with the knowledge base: kb.memo)."""
     with open(path, encoding="utf-8") as fh:
         ctx = json.load(fh)["@context"]
     terms: set[str] = set()

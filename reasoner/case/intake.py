@@ -71,11 +71,13 @@ class Record:
     rdf_format: str | None = None  # RDF read from standard input (text holds it): rdflib's format name
 
 
-def read_cases(paths: Iterable[str | Path], context_path: str | Path, stdin_format: str = "json") -> Iterator[CaseInput]:
+def read_cases(paths: Iterable[str | Path], context: CaseContext | str | Path,
+               stdin_format: str = "json") -> Iterator[CaseInput]:
     """Every case of every input, in input order, each id used once (a repeated id is an error on
     the later case: the store keeps one graph per id). Streams .jsonl line by line. The path "-"
-    is standard input, in `stdin_format` (see read_records)."""
-    ctx = load_context(str(context_path))
+    is standard input, in `stdin_format` (see read_records). `context`: the parsed case context, or
+    the path of one to parse."""
+    ctx = context if isinstance(context, CaseContext) else load_context(context)
     ids = CaseIds()
     for record in read_records(paths, stdin_format):
         for ci in record_cases(record, ctx):
