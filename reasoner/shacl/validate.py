@@ -172,35 +172,31 @@ class CaseValidator:
         report = URIRef(f"{ci.iri}/validation-report") if ci.iri else BNode()
         g.add((report, RDF.type, SH.ValidationReport))
         g.add((report, SH.conforms, Literal(not errors, datatype=XSD.boolean)))
-        for e in ci.errors:
+        def result(focus, severity, component, path: str | None):
             r = BNode()
             g.add((report, SH.result, r))
             g.add((r, RDF.type, SH.ValidationResult))
-            g.add((r, SH.focusNode, focus_case))
-            g.add((r, SH.resultSeverity, SH.Violation))
-            g.add((r, SH.sourceConstraintComponent, DORSUM.IntakeConstraintComponent))
+            g.add((r, SH.focusNode, focus))
+            g.add((r, SH.resultSeverity, severity))
+            g.add((r, SH.sourceConstraintComponent, component))
+            if path:
+                g.add((r, DORSUM.jsonPath, Literal(path)))
+            return r
+
+        for e in ci.errors:
+            r = result(focus_case, SH.Violation, DORSUM.IntakeConstraintComponent, e.get("path"))
             g.add((r, SH.resultMessage, Literal(e["message"])))
             if e.get("value") is not None:
                 g.add((r, SH.value, Literal(str(e["value"]))))
-            if e.get("path"):
-                g.add((r, DORSUM.jsonPath, Literal(e["path"])))
         if not results or ci.graph is None:
             return g
         reported = {(e["path"], e["message"]) for e in errors}  # what the case's errors kept of the results
         shapes = self.kb.case_shapes
-        case = URIRef(ci.iri)
         for res in results:
-            base = self.node_path(ci.graph, res.focus, case)
-            key = None if res.result_path is None else self.key_of.get(str(res.path_head), str(res.path_head))
-            path = ".".join(x for x in (base, key) if x)
+            path = self.json_path(ci, res.focus, res.result_path, res.path_head)
             if res.severity == SH.Violation and (path, res.message or NO_MESSAGE) not in reported:
                 continue
-            r = BNode()
-            g.add((report, SH.result, r))
-            g.add((r, RDF.type, SH.ValidationResult))
-            g.add((r, SH.focusNode, res.focus))
-            g.add((r, SH.resultSeverity, res.severity))
-            g.add((r, SH.sourceConstraintComponent, res.component))
+            r = result(res.focus, res.severity, res.component, path)
             if res.source_shape is not None:
                 g.add((r, SH.sourceShape, res.source_shape))
                 if isinstance(res.source_shape, BNode):
@@ -213,18 +209,20 @@ class CaseValidator:
                 g.add((r, SH.value, res.value))
             for m in res.messages:
                 g.add((r, SH.resultMessage, Literal(m)))
-            if path:
-                g.add((r, DORSUM.jsonPath, Literal(path)))
         return g
+
+    def json_path(self, ci: CaseInput, focus, result_path, head) -> str:
+        """Where a result points in the input's own form: the focus node's path, then the key of
+        the result path's first step (`lump.depth`)."""
+        base = self.node_path(ci.graph, focus, URIRef(ci.iri))
+        key = None if result_path is None else self.key_of.get(str(head), str(head))
+        return ".".join(x for x in (base, key) if x)
 
     def _errors(self, ci: CaseInput, results) -> list[dict]:
         """(focus, result path, its head IRI, value, message) per result -> sorted, deduplicated errors."""
-        case = URIRef(ci.iri)
         errors = {}
         for focus, rpath, head, value, msg in results:
-            base = self.node_path(ci.graph, focus, case)
-            key = None if rpath is None else self.key_of.get(str(head), str(head))
-            path = ".".join(x for x in (base, key) if x)
+            path = self.json_path(ci, focus, rpath, head)
             shown = None if value == focus and rpath is None else self.show(value)
             e = error(path, shown, msg or NO_MESSAGE)
             errors[(e["path"], e["message"], str(e["value"]))] = e
