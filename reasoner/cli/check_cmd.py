@@ -20,13 +20,12 @@ from .options import kb_option
                    "tsv: a header and one row per problem (severity, section, node, message), like ROBOT report.")
 def check(kb_root, no_reasoner, fail_on, fmt):
     """Check the knowledge base and print a short report; exit 1 on a problem."""
-    from ..qa.check import run_check
+    from ..qa.check import SEVERITIES, run_check
 
     report = run_check(kb_root, reasoner=not no_reasoner)
     out = click.echo
     failing = {"ERROR"} if fail_on == "ERROR" else {"ERROR", "WARN"}
-    order = {"ERROR": 0, "WARN": 1, "INFO": 2}
-    problems = sorted(report.problems, key=lambda p: order[p.severity])  # stable: each severity in found order
+    problems = sorted(report.problems, key=lambda p: SEVERITIES.index(p.severity))  # stable: each severity in found order
     failed = any(p.severity in failing for p in problems)
     if fmt == "tsv":
         def cell(text: str) -> str:  # one row per problem: no tab or line break inside a cell
@@ -54,13 +53,10 @@ def check(kb_root, no_reasoner, fail_on, fmt):
         out(f"  counts   {c['classes']} classes, {c['statements']} statements, {c['references']} references, "
             f"{c['rules']} rules, {c['checks']} QA checks, {c['triples']} triples")
         out(f"  HermiT   {report.hermit}")
-    by_sev = {s: [p for p in report.problems if p.severity == s] for s in ("ERROR", "WARN", "INFO")}
-    for sev in ("ERROR", "WARN", "INFO"):
-        for p in by_sev[sev]:
-            out(p.line())
-    n_fail = sum(len(by_sev[s]) for s in failing)
-    summary = ", ".join(f"{len(v)} {k.lower()}" for k, v in by_sev.items())
-    if n_fail:
+    for p in problems:
+        out(p.line())
+    summary = ", ".join(f"{sum(p.severity == sev for p in problems)} {sev.lower()}" for sev in SEVERITIES)
+    if failed:
         out(f"FAILED: {summary}")
         sys.exit(1)
     out(f"OK: {summary}")
