@@ -69,7 +69,7 @@ def test_explain_shows_conclusions_proof_tree_and_one_disclaimer():
     res = invoke("explain", EXAMPLES / "infant-dermal-sinus.json")
     assert res.exit_code == 0, res.output
     out = res.output
-    assert "URGENCY" in out and "Proof tree" in out
+    assert "URGENCY" in out and "Proof (conclusion <- rule" in out
     assert "rule skin-markers-infant-spine-ultrasound" in out
     assert "input skin_markers = [dermal-sinus, hairy-patch]" in out
     assert "stmt-infant-spine-ultrasound" in out

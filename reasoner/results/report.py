@@ -8,46 +8,48 @@ references behind them, then the disclaimer, once.
 from __future__ import annotations
 
 from rdflib import URIRef
-from rdflib.namespace import RDF, RDFS
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.tree import Tree
 
 from .. import DISCLAIMER
-from ..namespaces import DORSUM, PROV
+from ..namespaces import DORSUM
+from .proof import build_proof
 
-def _conclusion_label(g, view, c) -> str:
-    for kind in view.kb.result_kinds.all:
-        if (c, RDF.type, kind.cls) in g:
-            if kind.value is None:
-                return kind.report_label
-            concept = g.value(c, kind.value)
-            if kind.named_by_path:
-                return f"{kind.report_label}: {view.kbg.value(concept, DORSUM.jsonPath) or view.slug(concept)}"
-            days = g.value(c, DORSUM.withinDays)
-            extra = f" (within {int(float(days))} days)" if days is not None else ""
-            return f"{kind.report_label}: {view.slug(concept)}{extra}"
-    return str(c)
+def proof_lines(proof: dict) -> list[str]:
+    """The proof DAG as indented lines (rich markup): each conclusion printed in full the first time,
+    numbered, and named by its number ("see [2]") wherever else it is a premise."""
+    nodes, numbers, lines = proof["nodes"], {}, []
 
+    def walk(key: str, depth: int, prefix: str) -> None:
+        n, pad = nodes[key], "    " * depth
+        if key in numbers:
+            lines.append(f"{pad}{prefix}[dim]see[/dim] [{numbers[key]}] {escape(n['label'])}")
+            return
+        numbers[key] = len(numbers) + 1
+        where = [n["evidence_status"]] + ([f"pathway {n['pathway']}"] if n.get("pathway") else [])
+        lines.append(f"{pad}{prefix}[bold]\\[{numbers[key]}] {escape(n['label'])}[/bold] "
+                     f"[dim]{escape('(' + ', '.join(where) + ')')}[/dim]")
+        inner = "    " * (depth + 1)
+        if n["rule"]:
+            rule = nodes[n["rule"]]
+            lines.append(f"{inner}[bold]rule[/bold] {escape(rule['slug'])}: {escape(rule['label'])}")
+        for s in n["statements"]:
+            lines.append(f"{inner}[dim]cites[/dim] {escape(nodes[s]['slug'])} [dim]({nodes[s]['evidence_status']})[/dim]")
+        for s in n["departs_from"]:
+            lines.append(f"{inner}[yellow]departs from[/yellow] {escape(nodes[s]['slug'])} [dim](the article's "
+                         f"version, recorded as a conflict)[/dim]")
+        for text in n["because"]:
+            lines.append(f"{inner}[green]because[/green] {escape(text)}")
+        for f in n["inputs"]:
+            lines.append(f"{inner}[green]input[/green] {escape(nodes[f]['label'])}")
+        for p in n["premises"]:
+            walk(p, depth + 1, "[cyan]premise[/cyan] ")
 
-def _proof(tree: Tree, g, view, c, seen: set) -> None:
-    rule = view.rule_of(g, c)
-    if rule is None:
-        return
-    title = view.kbg.value(URIRef(rule), RDFS.label)
-    branch = tree.add(f"[bold]rule[/bold] {escape(rule.rsplit('/', 1)[-1])}: {escape(str(title))}")
-    for stmt in sorted(str(x) for x in g.objects(c, DORSUM.supportedBy)):
-        status = view.evidence_status([stmt])
-        branch.add(f"[dim]cites[/dim] {stmt.rsplit('/', 1)[-1]} [dim]({status})[/dim]")
-    for text in sorted(g.objects(c, DORSUM.becauseText), key=str):
-        branch.add(f"[green]because[/green] {escape(str(text))}")
-    for p in sorted(g.objects(c, PROV.wasDerivedFrom), key=str):
-        if (p, RDF.type, DORSUM.InputFinding) in g:
-            branch.add(f"[green]input[/green] {escape(str(g.value(p, RDFS.label)))}")
-        elif p not in seen:
-            sub = branch.add(f"[cyan]premise[/cyan] {escape(_conclusion_label(g, view, p))}")
-            _proof(sub, g, view, p, seen | {p})
+    for root in proof["roots"]:
+        if root not in numbers:  # a shown conclusion already printed as a premise is not repeated
+            walk(root, 0, "")
+    return lines
 
 
 def render_report(result, clf, console: Console | None = None) -> None:
@@ -96,14 +98,10 @@ def render_report(result, clf, console: Console | None = None) -> None:
             for m in j[kind.json_key]:
                 console.print(escape(f"  - {m[kind.item_key]}: {m['why']}"))
 
-    g = result.graph
-    tree = Tree("[bold]Proof tree[/bold] (conclusion <- rule <- premises <- input findings)")
-    conclusions = sorted((c for c in g.subjects(PROV.wasGeneratedBy, None) if view.rule_of(g, c)),
-                         key=lambda c: _conclusion_label(g, view, c))
-    for c in conclusions:
-        node = tree.add(f"[bold]{escape(_conclusion_label(g, view, c))}[/bold]")
-        _proof(node, g, view, c, {c})
-    console.print(tree)
+    proof = build_proof(result, view)
+    console.print(f"[bold]Proof[/bold] ({escape(proof['note'] + '; [n] numbers a step, see [n] refers back to it')})")
+    for line in proof_lines(proof):
+        console.print(line)
 
     conflicts: dict = {}
     for item in [i for k in kinds.shown for i in ([j[k.json_key]] if k.single else j[k.json_key]) if i]:
@@ -114,7 +112,7 @@ def render_report(result, clf, console: Console | None = None) -> None:
         for stmt, note in sorted(conflicts.items()):
             console.print(escape(f"  - {stmt.rsplit('/', 1)[-1]}: {note}"))
     console.print("[bold]Statements and references[/bold]")
-    statements = sorted({str(s) for c in conclusions for s in g.objects(c, DORSUM.supportedBy)})
+    statements = sorted(k for k, n in proof["nodes"].items() if n["kind"] == "statement")
     for s in statements:
         text = view.kbg.value(URIRef(s), DORSUM.statementText)
         section = view.kbg.value(URIRef(s), DORSUM.articleSection)
