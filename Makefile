@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 LOCK    = requirements.lock
 
-.PHONY: help install java demo test check docs bench clean lock release
+.PHONY: help install java web browser demo test check docs bench clean lock release
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP) java  ## create .venv and install dorsum with its test tools
+install: $(STAMP) java web  ## create .venv and install dorsum with its test tools
 
 java:            ## install a Java runtime for HermiT when none is on PATH (Debian)
 	@command -v java >/dev/null 2>&1 || { \
@@ -26,13 +26,31 @@ java:            ## install a Java runtime for HermiT when none is on PATH (Debi
 	  (apt-get update -qq && apt-get install -y -qq default-jre-headless) || \
 	  echo "WARNING: could not install Java; HermiT checks will be reported as skipped"; }
 
+# The browser assets of dorsum serve's pages (YASGUI, Viz.js, Swagger UI) come from the npm registry at
+# the versions of web/package-lock.json, installed here, never from a CDN at run time; only the files
+# listed in reasoner/serve/vendor.py are copied (with their licences) into reasoner/serve/static/vendor.
+WEB_STAMP = reasoner/serve/static/vendor/.installed
+web: $(WEB_STAMP)  ## install the browser assets of dorsum serve's pages from web/package-lock.json (npm)
+$(WEB_STAMP): web/package-lock.json reasoner/serve/vendor.py | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd web && npm ci --ignore-scripts --no-audit --no-fund) && $(BIN)/python -m reasoner.serve.vendor && touch $@; \
+	else \
+	  echo "WARNING: npm not found: the query page and /docs of dorsum serve will say their assets are not installed (install npm, then make web)"; \
+	fi
+
+browser:         ## install Debian's Chromium for the browser tests (tests/browser) when there is none
+	@test -x /usr/bin/chromium || command -v chromium >/dev/null 2>&1 || { \
+	  echo "chromium not found: installing Debian's chromium (the browser tests drive it)"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) || \
+	  echo "WARNING: could not install Chromium; the browser tests will be skipped (failed under DORSUM_REQUIRE_BROWSER=1)"; }
+
 demo: install    ## classify the bundled example cases and print a report for each
 	$(BIN)/dorsum --version
 	$(BIN)/dorsum check
 	@for f in examples/*.json; do $(BIN)/dorsum explain "$$f"; done
 	$(BIN)/dorsum classify examples/
 
-test: install    ## run the test suite
+test: install browser  ## run the test suite
 	$(BIN)/dorsum --version
 	$(BIN)/python -m pytest -q -n 2
 

@@ -29,7 +29,7 @@ def installed(tmp_path_factory):
     # the build backend (setuptools, from pyproject's build-system) comes from the package index
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info",
-                                                             "__pycache__", ".pytest_cache", "tests"))
+                                                             "__pycache__", ".pytest_cache", "tests", "node_modules"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp / "dist"), str(src)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
@@ -80,3 +80,16 @@ def test_python_dash_m_reasoner_and_kb_still_choose(installed, kb_copy):
     res = run([str(bin_dir / "python"), "-m", "reasoner", "classify", "--kb", str(kb_copy), "case.json"], work, env)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["status"] == "classified"
+
+
+def test_the_wheel_carries_the_pages_of_dorsum_serve(installed):
+    """reasoner/serve/static travels as package data: the query page always, and the browser assets
+    that `make web` vendored when they were there at build time."""
+    bin_dir, work, env = installed
+    code = ("import json, pathlib, reasoner.serve.pages as p; s = p.STATIC; "
+            "print(json.dumps([(s / 'editor.html').is_file(), (s / 'editor.js').is_file(), p.installed('editor')]))")
+    out = run([str(bin_dir / "python"), "-c", code], work, env)
+    assert out.returncode == 0, out.stderr
+    page, script, vendored = json.loads(out.stdout)
+    assert page and script
+    assert vendored == (ROOT / "reasoner" / "serve" / "static" / "vendor" / "yasgui" / "yasgui.min.js").is_file()

@@ -50,6 +50,7 @@ from ..query.protocol import GRAPH_FORMATS, NotAcceptable, negotiate
 from ..query.workers import WorkerPool
 from .guards import RequestGuard, guarded_protocol
 from .guards import text_response as _text
+from .pages import add_pages
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -160,13 +161,14 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             app.state.dorsum.close()
 
-    app = FastAPI(title="dorsum", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="dorsum", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Read-only SPARQL 1.1 endpoint over classified lump-on-the-back cases, and case "
                               f"classification. {DISCLAIMER}")
     if settings.cors_origins:  # opt-in: without it a page of another origin cannot read the store's cases
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"], expose_headers=["Content-Type"])
     app.add_middleware(RequestGuard, settings=settings)  # added last: runs first, before CORS
+    add_pages(app, settings)  # /static, /editor, /api/analytics, /docs (offline Swagger UI)
 
     async def read_body(request: Request) -> bytes | Response:
         declared = request.headers.get("content-length")
