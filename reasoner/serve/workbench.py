@@ -1,0 +1,85 @@
+"""The workbench page (GET /) and the data it reads, all generated from the knowledge base.
+
+- GET / : the case form (case_form.py: from the case shapes), the result with its proof, and the
+  pathway diagrams; the page posts the case to POST /classify?proof=true (the JSON of
+  `dorsum explain --format json`) and renders what comes back (static/workbench.js).
+- GET /api/case-form : the form as JSON (the same data the page is rendered from).
+- GET /api/pathways : one diagram per care pathway (docs/pathway_views.py), as DOT with stable
+  node ids, which the page lays out with the vendored Viz.js and highlights from the proof.
+- GET /rules.html : the rule catalogue `dorsum docs` writes, generated from the same knowledge base.
+
+Every page is served from this process: nothing loads from another host, and the Content-Security-
+Policy (pages.page_headers) says so to the browser. Pages are generated once per knowledge base (kb.memo).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .. import DISCLAIMER
+from .pages import page_headers
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+def _number(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def page_config(kb) -> dict:
+    """What the page's script needs to know of the knowledge base: the result's keys in order (so a
+    kind of conclusion declared in ontology/results.ttl is shown with no code change)."""
+    kinds = [{"key": k.json_key, "label": k.report_label, "item_key": k.item_key, "single": k.single,
+              "named_by_path": k.named_by_path} for k in kb.result_kinds.shown]
+    return {"kinds": kinds, "knowledge_base": {"version": kb.version, "sha256": kb.sha256}}
+
+
+def workbench_html(kb, ctx) -> str:
+    from .case_form import case_form
+
+    form = case_form(kb, ctx)
+    top = sorted([*form["groups"], *(f for f in form["fields"] if f["kind"] == "choices")],
+                 key=lambda x: (x["order"], x["name"]))
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["number"] = _number
+    return env.get_template("workbench.html.j2").render(
+        form=form, top_items=top, kb=kb, disclaimer=DISCLAIMER, config=page_config(kb), default_id="workbench-case")
+
+
+def pathways_json(kb) -> list[dict]:
+    from ..docs.pathway_views import pathway_diagrams
+
+    return [{"slug": d.slug, "label": d.label, "dot": d.dot, "rules": list(d.rules), "nodes": d.nodes, "edges": d.edges}
+            for d in pathway_diagrams(kb)]
+
+
+def rules_html(kb) -> str:
+    from ..docs.catalogue import catalogue, catalogue_html
+
+    return catalogue_html(kb, catalogue(kb))
+
+
+def add_workbench(app: FastAPI) -> None:
+    def memo(request: Request, key: str, compute):
+        clf = request.app.state.dorsum.classifier
+        return clf.kb.memo(("workbench", key), lambda: compute(clf))
+
+    @app.get("/", include_in_schema=False)
+    async def workbench(request: Request):
+        return HTMLResponse(memo(request, "page", lambda clf: workbench_html(clf.kb, clf.ctx)), headers=page_headers())
+
+    @app.get("/api/case-form", summary="The workbench's case form, generated from the case shapes")
+    async def case_form_json(request: Request):
+        from .case_form import case_form
+        return JSONResponse(memo(request, "form", lambda clf: case_form(clf.kb, clf.ctx)))
+
+    @app.get("/api/pathways", summary="One diagram per care pathway (DOT with stable node ids), from the rules")
+    async def pathways(request: Request):
+        return JSONResponse(memo(request, "pathways", lambda clf: pathways_json(clf.kb)))
+
+    @app.get("/rules.html", include_in_schema=False)
+    async def rules(request: Request):
+        return HTMLResponse(memo(request, "rules", lambda clf: rules_html(clf.kb)), headers=page_headers())
