@@ -231,3 +231,23 @@ def test_two_generations_are_byte_identical(docs, tmp_path):
     for name in first:
         assert (out / name).read_bytes() == (again / name).read_bytes(), f"{name} differs between runs"
     assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:\d\d", read(out, "index.html") + read(out, "rules.html"))
+
+
+def test_docs_write_one_diagram_per_pathway_linked_from_the_index(docs, kb):
+    """`dorsum docs` writes pathway-<slug>.dot for every care pathway (and .svg with Graphviz),
+    the same DOT the server hands the browser, each linked from the index."""
+    from reasoner.docs.pathway import pathway_diagrams
+
+    out, result = docs
+    index = read(out, "index.html")
+    diagrams = pathway_diagrams(kb)
+    assert diagrams
+    for d in diagrams:
+        dot_name, svg_name = f"pathway-{d.slug}.dot", f"pathway-{d.slug}.svg"
+        assert read(out, dot_name) == d.dot and dot_name in result.files
+        assert f'href="{dot_name}"' in index and esc(d.label) in index
+        if result.svg:
+            assert read(out, svg_name).lstrip().startswith("<?xml") and f'href="{svg_name}"' in index
+        else:
+            assert not (out / svg_name).exists()
+    assert sorted(p.name for p in out.glob("pathway-*.dot")) == sorted(f"pathway-{d.slug}.dot" for d in diagrams)

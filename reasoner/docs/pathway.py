@@ -1,6 +1,8 @@
 """The pathway diagram (pathway.dot, and pathway.svg when Graphviz's `dot` is installed): findings
 -> rules -> outcomes, derived from the rules' WHERE clauses and CONSTRUCT templates and the ontology,
-so the picture is of what the engine runs."""
+so the picture is of what the engine runs. The whole knowledge base on one sheet is a reference no
+one can trace a path in; pathway_diagrams (pathway_views.py) cuts it into one diagram a care
+pathway, with stable SVG ids for highlighting a case's path."""
 
 from __future__ import annotations
 
@@ -20,6 +22,11 @@ from .terms import anchor, first, instances, label, subclasses, texts, types
 
 # Fill colours for outcome categories, handed out in the sorted order of the category IRIs.
 PALETTE = ("#fde0dd", "#fee8c8", "#e5f5e0", "#deebf7", "#efedf5", "#fff7bc", "#e0f3f8", "#f0f0f0")
+# Node shapes by kind, shared by the whole-knowledge-base diagram and the per-pathway ones.
+STYLE = {"finding": {"shape": "ellipse", "style": "filled", "fillcolor": "#f7f7f7"},
+         "threshold": {"shape": "note", "style": "filled", "fillcolor": "#ffffff"},
+         "rule": {"shape": "box", "style": "filled", "fillcolor": "#ffffff", "penwidth": "1.5"},
+         "outcome": {"shape": "box", "style": "rounded,filled"}}
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class Node:
     tooltip: str = ""
     category: str = ""     # outcome: IRI of the category class
     url: str = ""
+    iri: str = ""          # the term drawn (the per-pathway diagrams re-key nodes by it)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,27 @@ class Edge:
     optional: bool = False  # read only in OPTIONAL / NOT EXISTS / MINUS: an absence or an option
     label: str = ""
     isa: bool = False
+
+
+@dataclass(frozen=True)
+class PathwayDiagram:
+    """One care pathway's diagram as DOT, with what it shows (for the index page and the API)."""
+
+    slug: str
+    label: str
+    dot: str
+    rules: tuple[str, ...]   # rule slugs drawn, own and shared
+    nodes: int
+    edges: int
+    iri: str = ""
+
+
+def pathway_diagrams(kb: KnowledgeBase) -> list[PathwayDiagram]:
+    """One diagram per care pathway, sorted by slug (pathway_views.py says what each shows and
+    how its nodes and edges are named)."""
+    from .pathway_views import pathway_diagrams as diagrams
+
+    return diagrams(kb)
 
 
 def node_id(kind: str, iri) -> str:
@@ -96,6 +125,12 @@ def parse_rule(rule: RuleFile):
     return list(alg.get("template") or []), [t for t in _terms(alg.p) if str(t[0]).startswith(str(DORSUM))]
 
 
+def parsed_rules(kb: KnowledgeBase) -> dict:
+    """Every active rule parsed (parse_rule), once per knowledge base: the whole diagram and the
+    per-pathway ones read the same parse."""
+    return kb.memo(parsed_rules, lambda: {r.iri: parse_rule(r) for r in kb.rules if r.status == "active"})
+
+
 def pathway(kb: KnowledgeBase) -> Pathway:
     """Findings -> rules -> outcomes, derived from the rule texts and the ontology.
 
@@ -109,7 +144,7 @@ def pathway(kb: KnowledgeBase) -> Pathway:
     g = kb.graph
     pw = Pathway()
     rules = [r for r in kb.rules if r.status == "active"]
-    parsed = {r.iri: parse_rule(r) for r in rules}
+    parsed = parsed_rules(kb)
 
     input_props = set(g.subjects(DORSUM.jsonPath, None))
     containers = {d for p in input_props for d in g.objects(p, RDFS.domain)}
@@ -124,14 +159,15 @@ def pathway(kb: KnowledgeBase) -> Pathway:
         kind = "conclusion" if iri == category else label(g, category)
         pw.nodes.setdefault(nid, Node(nid, "outcome", label(g, iri) + "\\n(" + kind + ")",
                                       tooltip=str(first(g, iri, SKOS.definition) or label(g, iri)),
-                                      category=str(category)))
+                                      category=str(category), iri=str(iri)))
         pw.categories[str(category)] = label(g, category)
         return nid
 
     produced: dict = {}       # outcome term -> rule IRIs producing it
     for r in rules:
         rid = node_id("rule", r.iri)
-        pw.nodes[rid] = Node(rid, "rule", rule_slug(r), tooltip=r.title, url=f"{RULES_HTML}#rule-{rule_slug(r)}")
+        pw.nodes[rid] = Node(rid, "rule", rule_slug(r), tooltip=r.title, url=f"{RULES_HTML}#rule-{rule_slug(r)}",
+                             iri=r.iri)
         tpl, _ = parsed[r.iri]
         subjects = sorted({s for s, _, _ in tpl}, key=str)
         for subj in subjects:
@@ -165,7 +201,7 @@ def pathway(kb: KnowledgeBase) -> Pathway:
                 value = " ".join(texts(g, term, DORSUM.thresholdValue) + texts(g, term, DORSUM.unit))
                 pw.nodes.setdefault(nid, Node(nid, "threshold", f"{label(g, term)}\\n{value}",
                                               tooltip=str(first(g, term, SKOS.definition) or ""),
-                                              url=f"{RULES_HTML}#{anchor(term)}"))
+                                              url=f"{RULES_HTML}#{anchor(term)}", iri=str(term)))
                 pw.edges.add(Edge(nid, rid, optional=neg))
             elif term in produced and role == "object" and r.iri not in produced[term] and not (types(g, term) & value_classes):
                 pw.edges.add(Edge(node_id("outcome", term), rid, optional=neg))
@@ -176,7 +212,8 @@ def pathway(kb: KnowledgeBase) -> Pathway:
                 cid = node_id("outcome", term)
                 member = next(pw.nodes[node_id("outcome", m)] for m in instances(g, term) if m in produced)
                 pw.nodes.setdefault(cid, Node(cid, "outcome", label(g, term) + "\\n(any of these)",
-                                              tooltip=str(first(g, term, SKOS.definition) or ""), category=member.category))
+                                              tooltip=str(first(g, term, SKOS.definition) or ""), category=member.category,
+                                              iri=str(term)))
                 for m in instances(g, term):
                     if m in produced:
                         pw.edges.add(Edge(node_id("outcome", m), cid, isa=True))
@@ -184,7 +221,7 @@ def pathway(kb: KnowledgeBase) -> Pathway:
             elif _is_finding(g, term, role, is_class, finding_props, value_classes, containers, conclusion_types):
                 nid = node_id("finding", term)
                 pw.nodes.setdefault(nid, Node(nid, "finding", _finding_label(g, term, is_class, finding_props),
-                                              tooltip=str(first(g, term, SKOS.definition) or "")))
+                                              tooltip=str(first(g, term, SKOS.definition) or ""), iri=str(term)))
                 pw.edges.add(Edge(nid, rid, optional=neg))
     # an edge that is both required and optional is required
     required = {(x.src, x.dst) for x in pw.edges if not x.optional}
@@ -231,10 +268,7 @@ def pathway_dot(kb: KnowledgeBase, pw: Pathway) -> str:
         node_attr={"fontname": "Helvetica", "fontsize": "10"},
         edge_attr={"color": "#555555", "fontname": "Helvetica", "fontsize": "9"})
     colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(pw.categories))}
-    style = {"finding": {"shape": "ellipse", "style": "filled", "fillcolor": "#f7f7f7"},
-             "threshold": {"shape": "note", "style": "filled", "fillcolor": "#ffffff"},
-             "rule": {"shape": "box", "style": "filled", "fillcolor": "#ffffff", "penwidth": "1.5"},
-             "outcome": {"shape": "box", "style": "rounded,filled"}}
+    style = STYLE
     for nid in sorted(pw.nodes):
         n = pw.nodes[nid]
         attrs = dict(style[n.kind], **{"class": n.kind})
@@ -246,14 +280,7 @@ def pathway_dot(kb: KnowledgeBase, pw: Pathway) -> str:
             attrs["URL"] = n.url
         dot.node(nid, n.label, **attrs)
     for x in sorted(pw.edges, key=lambda x: (x.src, x.dst, x.label, x.optional, x.isa)):
-        attrs = {}
-        if x.optional:
-            attrs["style"] = "dashed"
-        if x.isa:
-            attrs.update(style="dotted", arrowhead="empty")
-        if x.label:
-            attrs["label"] = x.label
-        dot.edge(x.src, x.dst, **attrs)
+        dot.edge(x.src, x.dst, **edge_attrs(x))
     with dot.subgraph(name="cluster_legend") as leg:
         leg.attr(label="legend", fontname="Helvetica")
         leg.node("legend/finding", "finding (case input)", **style["finding"], **{"class": "legend"})
@@ -265,6 +292,17 @@ def pathway_dot(kb: KnowledgeBase, pw: Pathway) -> str:
         leg.node("legend/dashed", "dashed edge: read in OPTIONAL / NOT EXISTS\\n(absent, unknown or optional)",
                  shape="plaintext", **{"class": "legend"})
     return dot.source
+
+
+def edge_attrs(x: Edge, **attrs) -> dict:
+    """An edge's DOT attributes: dashed when read only as an absence or option, dotted for is-a."""
+    if x.optional:
+        attrs["style"] = "dashed"
+    if x.isa:
+        attrs.update(style="dotted", arrowhead="empty")
+    if x.label:
+        attrs["label"] = x.label
+    return attrs
 
 
 def render_svg(dot_text: str) -> bytes | None:
