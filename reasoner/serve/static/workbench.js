@@ -164,7 +164,7 @@
       statusEl.textContent = `Invalid case (HTTP ${httpStatus}): no rule ran. ${result.errors.length} problem(s), shown beside the fields they name.`;
       statusEl.className = "status invalid";
       for (const e of result.errors) placeError(e);
-      highlight(null);
+      followCase(null);
       return;
     }
     statusEl.className = "status ok";
@@ -178,7 +178,7 @@
       else section.append(el("ul", {}, ...items.map((it) => itemView(kind, it, result.proof))));
       conclusionsEl.append(section);
     }
-    highlight(result);
+    followCase(result);
   }
 
   form.addEventListener("submit", async (ev) => {
@@ -229,10 +229,14 @@
       const m = /^edge-(.+)--(.+)$/.exec(g.id);
       if (m && ids.has(m[1]) && ids.has(m[2])) g.classList.add("taken");
     }
-    if (result) {
-      for (const b of tabs.querySelectorAll("button")) b.classList.toggle("case-pathway", result.pathways.includes(b.dataset.slug));
-      if (result.pathways.length && !result.pathways.includes(shown)) show(result.pathways[0]);
-    }
+  }
+
+  function followCase(result) {
+    // mark the case's pathways and show the first of them (the user may then look at any other)
+    const pathways = result && result.pathways ? result.pathways : [];
+    for (const b of tabs.querySelectorAll("button")) b.classList.toggle("case-pathway", pathways.includes(b.dataset.slug));
+    if (pathways.length && !pathways.includes(shown)) show(pathways[0]);
+    else highlight(result);
   }
 
   async function show(slug) {
