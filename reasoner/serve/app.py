@@ -51,6 +51,7 @@ from ..query.workers import WorkerPool
 from .guards import RequestGuard, guarded_protocol
 from .guards import text_response as _text
 from .pages import add_pages
+from .workbench import add_workbench
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -169,6 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
                            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"], expose_headers=["Content-Type"])
     app.add_middleware(RequestGuard, settings=settings)  # added last: runs first, before CORS
     add_pages(app, settings)  # /static, /editor, /api/analytics, /docs (offline Swagger UI)
+    add_workbench(app)  # /, /api/case-form, /api/pathways, /rules.html
 
     async def read_body(request: Request) -> bytes | Response:
         declared = request.headers.get("content-length")
@@ -260,7 +262,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/classify", summary="Classify one case in the flat JSON form",
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}})
     async def classify(request: Request, store: bool = Query(False, description="also store the result (only when "
-                                                                          "the server was started with --allow-store)")):
+                                                                          "the server was started with --allow-store)"),
+                       proof: bool = Query(False, description="add the proof DAG under \"proof\" (the JSON of "
+                                                              "`dorsum explain --format json`)")):
         if store and not settings.allow_store:
             return _text(403, "storing from the endpoint is off: start `dorsum serve` with --allow-store to enable "
                               "?store=true")
@@ -272,7 +276,12 @@ def create_app(settings: Settings) -> FastAPI:
             return body
         state: State = request.app.state.dorsum
         result = await run_in_threadpool(_classify, state, body, store)
-        return JSONResponse(result.json, status_code=200 if result.ok else 422)
+        if proof:
+            from ..results.explained import explained
+            answer = await run_in_threadpool(explained, result, state.classifier.view)
+        else:
+            answer = result.json
+        return JSONResponse(answer, status_code=200 if result.ok else 422)
 
     return app
 
