@@ -44,11 +44,14 @@ browser:         ## install Debian's Chromium for the browser tests (tests/brows
 	  (apt-get update -qq && apt-get install -y -qq chromium) || \
 	  echo "WARNING: could not install Chromium; the browser tests will be skipped (failed under DORSUM_REQUIRE_BROWSER=1)"; }
 
-demo: install    ## classify the bundled example cases and print a report for each
+demo: install    ## classify the bundled example cases, print a report for each, and load them into build/demo-store for the workbench
 	$(BIN)/dorsum --version
 	$(BIN)/dorsum check
 	@for f in examples/*.json; do $(BIN)/dorsum explain "$$f"; done
 	$(BIN)/dorsum classify examples/
+	@rm -rf build/demo-store
+	$(BIN)/dorsum load examples/ --store build/demo-store
+	@echo "The workbench: $(BIN)/dorsum serve --store build/demo-store, then open http://127.0.0.1:7878/ (offline; also /editor, /rules.html, /docs)"
 
 test: install browser  ## run the test suite
 	$(BIN)/dorsum --version
