@@ -94,6 +94,9 @@ def test_ids_follow_the_convention_and_are_unique(diagrams, kb):
         ids = [i for i, _ in nodes.values()]
         assert len(ids) == len(set(ids)), d.slug
         for name, (nid, cls) in nodes.items():
+            if nid.startswith("pathway-"):   # a care pathway entered: its slug, as the results list it
+                assert cls == "outcome" and nid[len("pathway-"):] in declared(g), nid
+                continue
             assert nid == name and nid.startswith(cls + "-"), (d.slug, nid, cls)
             rest = nid[len(cls) + 1:]
             if cls == "rule":
@@ -105,6 +108,7 @@ def test_ids_follow_the_convention_and_are_unique(diagrams, kb):
             else:
                 assert cls == "threshold" and nid in slugs | {f"threshold-{s}" for s in slugs}, nid
         assert any(c == "finding" for _, c in nodes.values()) and any(c == "outcome" for _, c in nodes.values())
+        assert f"pathway-{d.slug}" in ids, f"{d.slug}: its entry is not drawn"
         pairs = [(s, t) for s, t, _, _ in edges]
         assert len(pairs) == len(set(pairs)), f"{d.slug}: duplicated edge"
         for s, t, eid, cls in edges:

@@ -26,11 +26,13 @@ Ids (the DOT `id` of each node and edge, so the `id` of its SVG <g>; unique in a
 * `finding-<json path>`: an input finding, e.g. `finding-lump.growth` (the property's
   dorsum:jsonPath, as the results' "because" entries start); a value class with no input property
   is `finding-<its skos:notation or local name>`.
-* `outcome-<slug>`: an action, urgency level, warning, diagnosis, risk factor, pathway or
+* `outcome-<slug>`: an action, urgency level, warning, diagnosis, risk factor or
   conclusion class; slug = its skos:notation (as the JSON results print it) or its local name.
-  Where two outcomes share a notation (a pathway and a diagnosis may), both are named by their
-  local names instead (`outcome-<local name>`), so ids stay unique in every diagram.
-* `threshold-<local name>`: a threshold a rule compares with.
+  A care pathway entered is `pathway-<slug>` (as the results' "pathways" list it; class outcome),
+  since a pathway and a diagnosis may share a slug. Should two other outcomes share a notation,
+  both are named by their local names (`outcome-<local name>`), so ids stay unique.
+* `threshold-<name>`: a threshold a rule compares with (its local name, `threshold-` put before
+  it unless it starts so).
 * `edge-<source id>--<target id>`: an edge.
 
 Nodes carry `class` rule, finding, outcome or threshold; edges carry class `edge`. Rank direction
@@ -111,9 +113,10 @@ class _Keys:
         self.paths = {p: str(v) for p, v in g.subject_objects(DORSUM.jsonPath)}
         self.cited = set(instances(g, DORSUM.GuidelineStatement)) | set(instances(g, DORSUM.Threshold))
         self.ids: dict[str, str] = {}      # whole-diagram node id -> view id ("" = not drawn)
-        self.values: dict[str, set] = {}   # view finding id -> values read, for its label
+        self.values: dict[str, str] = {}   # term merged into an input property's node -> its value text
+        self.pathways = {str(x) for x in instances(g, DORSUM.CarePathway)}
         seen: dict[str, set] = {}
-        for term in self.outcomes:
+        for term in set(self.outcomes) - self.pathways:
             seen.setdefault(self.slug(term), set()).add(term)
         self.shared_slugs = {slug for slug, terms in seen.items() if len(terms) > 1}
         for nid in sorted(full.nodes):
@@ -123,8 +126,11 @@ class _Keys:
         return str(first(self.g, URIRef(term), SKOS.notation) or local(term))
 
     def outcome(self, term) -> str:
-        """An outcome's id: by its slug, or by its local name when another outcome has that slug."""
+        """An outcome's id: by its slug, or by its local name when another outcome has that slug; a
+        care pathway entered by pathway-<slug>, as a pathway and a diagnosis may share a slug."""
         slug = self.slug(term)
+        if str(term) in self.pathways:
+            return "pathway-" + slug
         return "outcome-" + (local(term) if slug in self.shared_slugs else slug)
 
     def _key(self, n: Node) -> str:
@@ -144,7 +150,7 @@ class _Keys:
             return self.outcome(term) if n.iri in self.outcomes else "finding-" + self.slug(term)
         vid = "finding-" + owners[0]
         is_class = (term, RDF.type, OWL.Class) in self.g
-        self.values.setdefault(vid, set()).add(label(self.g, term) if is_class else self.slug(term))
+        self.values[n.iri] = label(self.g, term) if is_class else self.slug(term)
         return vid
 
     def _owners(self, term) -> list[str]:
@@ -156,14 +162,15 @@ class _Keys:
                     out.add(path)
         return sorted(out)
 
-    def node(self, vid: str, n: Node) -> Node:
+    def node(self, vid: str, n: Node, merged: set = frozenset()) -> Node:
         """The whole diagram's node re-keyed for a view: a merged finding is labelled by its path
-        and the values read."""
-        n = self.outcomes.get(n.iri, n) if vid.startswith("outcome-") else n
+        and the values this view's rules read (the terms merged into it)."""
+        if n.kind == "finding" and not vid.startswith("finding-"):   # an input rules derive: the outcome
+            n = self.outcomes.get(n.iri, n)
         if n.kind != "finding":
             return Node(vid, n.kind, n.label, n.tooltip, n.category, n.url, n.iri)
         path = vid[len("finding-"):]
-        values = sorted(self.values.get(vid, ()))
+        values = sorted({self.values[t] for t in merged if t in self.values})
         text = path + ("\\n= " + " | ".join(values) if values else "") if path in self.paths.values() else n.label
         return Node(vid, "finding", text, "" if values else n.tooltip, "", "", n.iri)
 
@@ -173,14 +180,16 @@ def _view(g, full: Pathway, keys: _Keys, p, chosen: list, facts: _Reads) -> Path
     rule_ids = {f"rule-{rule_slug(r)}" for r in chosen}
     own_entry = keys.outcome(p)
     nodes: dict[str, Node] = {}
+    terms: dict[str, set] = {}       # view node id -> the whole diagram's terms drawn as it
     merged: dict[tuple, list] = {}
     for x in sorted(full.edges, key=lambda x: (x.src, x.dst, x.label, x.optional, x.isa)):
         src, dst = keys.ids.get(x.src, ""), keys.ids.get(x.dst, "")
         if not src or not dst or src == dst or not ({src, dst} & rule_ids or x.isa):
             continue
         merged.setdefault((src, dst), []).append(x)
-        nodes.setdefault(src, keys.node(src, full.nodes[x.src]))
-        nodes.setdefault(dst, keys.node(dst, full.nodes[x.dst]))
+        for vid, nid in ((src, x.src), (dst, x.dst)):
+            terms.setdefault(vid, set()).add(full.nodes[nid].iri)
+            nodes[vid] = keys.node(vid, full.nodes[nid], terms[vid])
     for r in chosen:          # a rule whose outcomes were all dropped: the class it concludes
         rid = f"rule-{rule_slug(r)}"
         nodes.setdefault(rid, keys.node(rid, full.nodes[_full_id(full, r.iri)]))
@@ -260,7 +269,7 @@ def view_dot(slug: str, title: str, nodes: dict[str, Node], edges: list[Edge], c
         "rankdir": "LR", "label": f"{title}: findings -> rules -> outcomes\\n"
         "ellipse: finding; note: threshold; box: rule; rounded box: outcome; "
         "dashed: read when absent, unknown or optional", "labelloc": "t", "fontname": "Helvetica",
-        "ranksep": "0.5", "nodesep": "0.12", "id": f"pathway-{slug}"},
+        "ranksep": "0.5", "nodesep": "0.12"},
         node_attr={"fontname": "Helvetica", "fontsize": "10"},
         edge_attr={"color": "#555555", "fontname": "Helvetica", "fontsize": "8"})
     colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(categories))}
