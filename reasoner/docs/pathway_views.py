@@ -11,14 +11,18 @@ edges, kept for the pathway's rules and re-keyed:
   reads nothing any rule makes. A class it reads is drawn as one "(any rule's)" outcome node, so
   the shared rule shows its premise without an edge from every rule that makes it.
 * Findings are merged by JSON path: a property, the values read from its range (`= deep`) and the
-  classes of those values are one node, labelled with the values read. A class of values no one
-  input property ranges over (an age group, say) keeps its own node.
+  classes of those values are one node, labelled with the values this pathway's rules read. A
+  class of values no input property ranges over keeps its own node.
 * Not drawn: the guideline statements and thresholds a template cites (the rule catalogue has
   them), a term a rule reads and writes back (an echo, not an outcome), and the edges from the
   pathway's own entry into its rules (every rule of a pathway requires it; the entry rules show
   how a case gets there). An input predicate that rules derive (entering a pathway) is shown as
   the outcome that derives it.
-* Parallel edges are merged: required if any is, labels (strength) joined.
+* A rule whose every outcome was left out is drawn concluding the class its template writes
+  (a missing finding, say), so the rules that read that class connect to it.
+* Parallel edges are merged: required if any is, labels (strength) joined. An edge from a finding
+  or threshold into a rule it already reaches through other rules is left out (a transitive
+  reduction of the inputs' edges): the path shows the dependency and the short cut would cross it.
 
 Ids (the DOT `id` of each node and edge, so the `id` of its SVG <g>; unique in a diagram):
 
