@@ -7,7 +7,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, requires_java
+from conftest import ROOT, copy_kb, requires_java
 from reasoner.cli import main
 from reasoner.kb.knowledge_base import load_kb
 
@@ -28,26 +28,19 @@ def test_shipped_knowledge_base_passes_check_with_hermit():
     assert m and all(int(x) > 0 for x in m.groups()), res.output
 
 
-def test_missing_label_is_named(kb_copy):
-    f = kb_copy / "ontology" / "diagnoses.ttl"
+def _remove_label(kb_dir):
+    f = kb_dir / "ontology" / "diagnoses.ttl"
     text = f.read_text()
     f.write_text(text.replace('rdfs:label "dermatofibroma"@en ;', "", 1))
-    res = run_check(kb_copy, "--no-reasoner")
-    assert res.exit_code == 1
-    assert re.search(r"ERROR shapes: dorsum:dx-dermatofibroma: concept has no rdfs:label", res.output), res.output
 
 
-def test_duplicate_slug_is_named(kb_copy):
-    f = kb_copy / "ontology" / "diagnoses.ttl"
+def _duplicate_slug(kb_dir):
+    f = kb_dir / "ontology" / "diagnoses.ttl"
     f.write_text(f.read_text().replace('skos:notation "dermatofibroma"', 'skos:notation "lipoma"', 1))
-    res = run_check(kb_copy, "--no-reasoner")
-    assert res.exit_code == 1
-    assert "duplicate-slug-violation: dorsum:dx-dermatofibroma" in res.output, res.output
-    assert "duplicate-slug-violation: dorsum:dx-lipoma" in res.output
 
 
-def test_statement_without_reference_is_named(kb_copy):
-    f = kb_copy / "ontology" / "statements.ttl"
+def _strip_statement_reference(kb_dir):
+    f = kb_dir / "ontology" / "statements.ttl"
     text = f.read_text()
     block_start = text.index("dorsum:stmt-red-flag-pain a ")
     block_end = text.index(" .\n", block_start)
@@ -55,9 +48,46 @@ def test_statement_without_reference_is_named(kb_copy):
     stripped = re.sub(r"\n\s*dcterms:source [^;]*;", "", block)
     assert stripped != block
     f.write_text(text[:block_start] + stripped + text[block_end:])
-    res = run_check(kb_copy, "--no-reasoner")
+
+
+def _dangle_reference(kb_dir):
+    f = kb_dir / "ontology" / "thresholds.ttl"
+    f.write_text(f.read_text().replace("dcterms:source dorsum:ref-nice-ng12 ;", "dcterms:source dorsum:ref-nice-ng99 ;", 1))
+
+
+@pytest.fixture(scope="module")
+def defects_check(tmp_path_factory):
+    """One copy of the knowledge base with four independent defects (a missing label, a duplicate
+    slug, a statement without a reference, a dangling reference) and one `dorsum check
+    --no-reasoner` over it: each check run costs a pySHACL validation and every QA query, so the
+    four tests below share it, each asserting that its own defect is named as an ERROR (an ERROR
+    is what fails the check: CheckReport.ok) and that the run fails."""
+    kb_dir = copy_kb(tmp_path_factory.mktemp("defects") / "kb")
+    for edit in (_remove_label, _duplicate_slug, _strip_statement_reference, _dangle_reference):
+        edit(kb_dir)
+    return run_check(kb_dir, "--no-reasoner")
+
+
+def test_missing_label_is_named(defects_check):
+    res = defects_check
+    assert res.exit_code == 1
+    assert re.search(r"ERROR shapes: dorsum:dx-dermatofibroma: concept has no rdfs:label", res.output), res.output
+
+
+def test_duplicate_slug_is_named(defects_check):
+    res = defects_check
+    assert res.exit_code == 1
+    assert "duplicate-slug-violation: dorsum:dx-dermatofibroma" in res.output, res.output
+    assert "duplicate-slug-violation: dorsum:dx-lipoma" in res.output
+    assert re.search(r"^ERROR duplicate-slug-violation: dorsum:dx-dermatofibroma\b", res.output, re.M), res.output
+    assert re.search(r"^ERROR duplicate-slug-violation: dorsum:dx-lipoma\b", res.output, re.M), res.output
+
+
+def test_statement_without_reference_is_named(defects_check):
+    res = defects_check
     assert res.exit_code == 1
     assert re.search(r"dorsum:stmt-red-flag-pain: statement needs at least one dcterms:source", res.output), res.output
+    assert re.search(r"^ERROR .*dorsum:stmt-red-flag-pain: statement needs at least one dcterms:source", res.output, re.M), res.output
 
 
 def test_malformed_turtle_names_file_and_line(kb_copy):
@@ -82,12 +112,11 @@ def test_unsatisfiable_class_is_named(kb_copy):
     assert "ERROR hermit: <https://w3id.org/dorsum/ImpossiblePatient>: unsatisfiable class" in res.output, res.output
 
 
-def test_dangling_reference_is_named(kb_copy):
-    f = kb_copy / "ontology" / "thresholds.ttl"
-    f.write_text(f.read_text().replace("dcterms:source dorsum:ref-nice-ng12 ;", "dcterms:source dorsum:ref-nice-ng99 ;", 1))
-    res = run_check(kb_copy, "--no-reasoner")
+def test_dangling_reference_is_named(defects_check):
+    res = defects_check
     assert res.exit_code == 1
     assert "dangling-reference-violation" in res.output and "ref-nice-ng99" in res.output
+    assert re.search(r"^ERROR dangling-reference-violation: .*ref-nice-ng99", res.output, re.M), res.output
 
 
 def test_hash_is_stable_and_changes_with_one_triple(kb_copy):
