@@ -3,7 +3,8 @@ through Playwright (never Playwright's own browser download). Every request to a
 the server is aborted and recorded, and a test that caused one fails: the pages must work offline.
 
 Fixtures: `live_server` (session: the server's base URL), `chromium` (session: the Browser),
-`page` (per test: a fresh context's Page with base_url set and the network fence),
+`page` (per test: a fresh context's Page with base_url set and the network fence; page.console_errors
+lists the console's errors, CSP refusals among them),
 `foreign_requests` (the fenced requests of this test's page, a list of URLs), `screenshot`
 (screenshot("name") writes build/screenshots/<name>.png and returns its path).
 
