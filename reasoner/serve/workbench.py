@@ -9,11 +9,17 @@
 - GET /rules.html : the rule catalogue `dorsum docs` writes, generated from the same knowledge base.
 
 Every page is served from this process: nothing loads from another host, and the Content-Security-
-Policy (pages.page_headers) says so to the browser. Pages are generated once per knowledge base (kb.memo).
+Policy (pages.page_headers) says so to the browser. Pages are generated once per knowledge base (kb.memo),
+in a thread started when the server starts (never on the event loop); the diagrams are also cached on disk.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import threading
+from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import DISCLAIMER
+from .case_form import case_form
 from .pages import page_headers
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,8 +44,6 @@ def page_config(kb) -> dict:
 
 
 def workbench_html(kb, ctx) -> str:
-    from .case_form import case_form
-
     form = case_form(kb, ctx)
     top = sorted([*form["groups"], *(f for f in form["fields"] if f["kind"] == "choices")],
                  key=lambda x: (x["order"], x["name"]))
@@ -62,24 +67,73 @@ def rules_html(kb) -> str:
     return catalogue_html(kb, catalogue(kb))
 
 
+def _diagram_key(kb) -> str:
+    """The disk-cache key of the diagrams: the knowledge base and the code that draws them."""
+    from ..docs import pathway, pathway_views
+
+    code = b"".join(Path(m.__file__).read_bytes() for m in (pathway, pathway_views))
+    return kb.sha256 + hashlib.sha256(code).hexdigest()
+
+
+def cached_pathways(kb) -> list[dict]:
+    """The diagrams take seconds to derive (every rule's SPARQL is parsed): cached on disk by the
+    knowledge base's content and the drawing code, like the engine's start-up work."""
+    from ..runtime.cache import cached_json
+
+    return cached_json("pathways", _diagram_key(kb), lambda: pathways_json(kb))
+
+
+PAGES = {
+    "page": lambda clf: workbench_html(clf.kb, clf.ctx),
+    "form": lambda clf: case_form(clf.kb, clf.ctx),
+    "pathways": lambda clf: cached_pathways(clf.kb),
+    "rules": lambda clf: rules_html(clf.kb),
+}
+
+
+def _future(clf, key: str) -> Future:
+    """The page `key` of this knowledge base, computed once in a thread of its own (never on the
+    event loop, which must keep serving queries meanwhile); callers share the one computation."""
+    def start() -> Future:
+        fut: Future = Future()
+
+        def run() -> None:
+            try:
+                fut.set_result(PAGES[key](clf))
+            except BaseException as exc:  # handed to whoever awaits the page
+                fut.set_exception(exc)
+        threading.Thread(target=run, name=f"dorsum-workbench-{key}", daemon=True).start()
+        return fut
+    return clf.kb.memo(("workbench", key), start)
+
+
 def add_workbench(app: FastAPI) -> None:
-    def memo(request: Request, key: str, compute):
-        clf = request.app.state.dorsum.classifier
-        return clf.kb.memo(("workbench", key), lambda: compute(clf))
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def warm(a):
+        """Start computing the pages as soon as the server is up, so the first visitor does not wait."""
+        async with inner(a) as state:
+            for key in PAGES:
+                _future(a.state.dorsum.classifier, key)
+            yield state
+    app.router.lifespan_context = warm
+
+    async def page(request: Request, key: str):
+        return await asyncio.wrap_future(_future(request.app.state.dorsum.classifier, key))
 
     @app.get("/", include_in_schema=False)
     async def workbench(request: Request):
-        return HTMLResponse(memo(request, "page", lambda clf: workbench_html(clf.kb, clf.ctx)), headers=page_headers())
+        return HTMLResponse(await page(request, "page"), headers=page_headers())
 
     @app.get("/api/case-form", summary="The workbench's case form, generated from the case shapes")
     async def case_form_json(request: Request):
-        from .case_form import case_form
-        return JSONResponse(memo(request, "form", lambda clf: case_form(clf.kb, clf.ctx)))
+        return JSONResponse(await page(request, "form"))
 
     @app.get("/api/pathways", summary="One diagram per care pathway (DOT with stable node ids), from the rules")
     async def pathways(request: Request):
-        return JSONResponse(memo(request, "pathways", lambda clf: pathways_json(clf.kb)))
+        return JSONResponse(await page(request, "pathways"))
 
     @app.get("/rules.html", include_in_schema=False)
     async def rules(request: Request):
-        return HTMLResponse(memo(request, "rules", lambda clf: rules_html(clf.kb)), headers=page_headers())
+        return HTMLResponse(await page(request, "rules"), headers=page_headers())
