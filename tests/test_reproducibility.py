@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph, Literal, URIRef
 
 from conftest import ROOT
 from reasoner.repro.canonical import canonical_nquads, canonical_sha256
 from reasoner.cli import main
+
+# `dorsum verify` checks the knowledge base first; these tests are about verify, so the check's
+# report is shared between copies with the same files (conftest.shared_check_reports)
+pytestmark = pytest.mark.usefixtures("shared_check_reports")
 
 CASES = ["adult-growing-lump", "adult-size-over-3cm-alone", "child-5-years-hairy-patch"]
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from test_reproducibility import invoke, run_dir
+
+
+# `dorsum verify` checks the knowledge base first; these tests are about verify, so the check's
+# report is shared between copies with the same files (conftest.shared_check_reports)
+pytestmark = pytest.mark.usefixtures("shared_check_reports")
 
 
 def recorded_run(tmp_path, kb_copy):
