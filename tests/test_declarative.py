@@ -21,12 +21,13 @@ def test_engine_code_has_no_clinical_terms():
     assert not offenders, "\n".join(offenders)
 
 
-def test_adding_a_rule_file_adds_a_conclusion(kb_copy, tmp_path):
+def test_adding_a_rule_file_adds_a_conclusion(kb_copy, tmp_path, classifier):
     from reasoner.pipeline import Classifier
     case = {"id": "new-rule", "patient": {"age_years": 40}, "lump": {"site": "upper-back", "inflamed": True}}
     f = tmp_path / "case.json"
     f.write_text(json.dumps(case))
-    before = list(Classifier(kb_root=kb_copy).classify_paths([f]))[0].json
+    # before the rule file is added, kb_copy holds the shipped files: the session's classifier is its classifier
+    before = list(classifier.classify_paths([f]))[0].json
     assert "dermatofibroma" not in [d["diagnosis"] for d in before["differential"]]
     (kb_copy / "queries" / "rules" / "differential-test-inflamed-nodule.rq").write_text("""\
 # title: test rule: an inflamed lump puts dermatofibroma in the differential
@@ -55,12 +56,12 @@ def test_retired_rule_does_not_fire(kb_copy, tmp_path):
     assert "epidermoid-cyst" not in [d["diagnosis"] for d in result["differential"]]
 
 
-def test_thresholds_are_data(kb_copy, tmp_path):
+def test_thresholds_are_data(kb_copy, tmp_path, classifier):
     """Changing the red-flag size in one place (the threshold individual) changes the conclusion."""
     from reasoner.pipeline import Classifier
     f = tmp_path / "case.json"
     f.write_text(json.dumps({"id": "t", "patient": {"age_years": 10}, "lump": {"size_cm": 4}}))
-    before = list(Classifier(kb_root=kb_copy).classify_paths([f]))[0].json
+    before = list(classifier.classify_paths([f]))[0].json  # the shipped files, as in kb_copy before the edit
     assert "size-over-3cm" in [r["factor"] for r in before["risk_factors"]]
     th = kb_copy / "ontology" / "thresholds.ttl"
     text = th.read_text()
