@@ -27,7 +27,7 @@ edges, kept for the pathway's rules and re-keyed:
 Ids (the DOT `id` of each node and edge, so the `id` of its SVG <g>; unique in a diagram):
 
 * `rule-<slug>`: a rule, slug = last path segment of its IRI (the JSON results' "rule"/"rules").
-* `finding-<json path>`: an input finding, e.g. `finding-lump.growth` (the property's
+* `finding-<json path>`: an input finding, e.g. `finding-<object>.<key>` (the property's
   dorsum:jsonPath, as the results' "because" entries start); a value class with no input property
   is `finding-<its skos:notation or local name>`.
 * `outcome-<slug>`: an action, urgency level, warning, diagnosis, risk factor or
@@ -35,8 +35,8 @@ Ids (the DOT `id` of each node and edge, so the `id` of its SVG <g>; unique in a
   A care pathway entered is `pathway-<slug>` (as the results' "pathways" list it; class outcome),
   since a pathway and a diagnosis may share a slug. Should two other outcomes share a notation,
   both are named by their local names (`outcome-<local name>`), so ids stay unique.
-* `threshold-<name>`: a threshold a rule compares with (its local name, `threshold-` put before
-  it unless it starts so).
+* a threshold a rule compares with: its class (`threshold`), a hyphen and its slug (skos:notation
+  or local name, which may itself start with the word).
 * `edge-<source id>--<target id>`: an edge.
 
 Nodes carry `class` rule, finding, outcome or threshold; edges carry class `edge`. Rank direction
@@ -142,7 +142,7 @@ class _Keys:
         if n.kind == "rule":
             return "rule-" + local(term)
         if n.kind == "threshold":
-            return local(term) if local(term).startswith("threshold-") else "threshold-" + local(term)
+            return f"{n.kind}-{self.slug(term)}"
         if n.kind == "outcome":
             return "" if term in self.cited else self.outcome(term)
         if term in self.derived_predicates:    # an input that rules also derive: drawn as an outcome
