@@ -83,5 +83,5 @@ lock:            ## regenerate requirements.lock (hash-pinned, every Python >= 3
 clean:           ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache *.egg-info
 
-bench: install   ## benchmark: load at 1k and 10k cases (BENCH_ARGS=--full adds 100k), naive pipeline, latency, endpoint
+bench: install   ## benchmark and issue 18 targets: 1k and 10k cases (BENCH_ARGS=--full adds 100k; --quick, --base REV: see README)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
