@@ -13,7 +13,9 @@ from .options import kb_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", default=7878, show_default=True, type=int)
 @click.option("--timeout", default=30.0, show_default=True, type=float, help="Per-query time limit, seconds.")
-@click.option("--max-results", default=100_000, show_default=True, type=int, help="Result-size cap (rows or triples).")
+@click.option("--max-results", default=None, type=click.IntRange(min=0), metavar="N",
+              help="Refuse (413) an answer of more than N rows or triples. Off by default: answers of any size "
+                   "stream to the client, the server's memory stays flat, the time limit still applies.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes.")
 @click.option("--max-body", default=1_000_000, show_default=True, type=int, help="Largest request body, bytes.")
 @click.option("--allow-store", is_flag=True, default=False,

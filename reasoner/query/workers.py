@@ -28,143 +28,25 @@ No query is classified by its text: only by how long it has actually run.
 
 from __future__ import annotations
 
-import math
 import multiprocessing as mp
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 
-
-@dataclass
-class Answer:
-    status: int
-    media_type: str
-    body: bytes
-    retry_after: int | None = None  # seconds, for a 503 the client may retry
-
-
-def _error(status: int, message: str, retry_after: float | None = None) -> Answer:
-    return Answer(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"),
-                  None if retry_after is None else max(1, math.ceil(retry_after)))
-
-
-READY = "ready"  # a worker's first message: imports done, it takes queries from now on
-
-
-def no_network() -> bool:
-    """Move this process into a new, empty network namespace (Linux: unshare(2), as root or, where
-    unprivileged user namespaces are allowed, in a user namespace of its own that maps the same
-    user), so nothing it runs can open a network connection, even to 127.0.0.1. Connections and
-    pipes already open (the worker's pipe to the server) keep working. Call it while the process has
-    one thread. True when done; False when the system does not allow it (then nothing changed)."""
-    import sys
-
-    if sys.platform != "linux":
-        return False
-    import ctypes
-    import os
-
-    clone_newuser, clone_newnet = 0x10000000, 0x40000000
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        unshare = libc.unshare
-    except (OSError, AttributeError):
-        return False
-    uid, gid = os.getuid(), os.getgid()
-    if unshare(clone_newnet) == 0:
-        return True
-    if unshare(clone_newuser | clone_newnet) != 0:
-        return False
-    for name, line in (("setgroups", "deny"), ("gid_map", f"{gid} {gid} 1"), ("uid_map", f"{uid} {uid} 1")):
-        try:  # keep this process's own uid and gid inside the namespace (else it shows as nobody)
-            with open(f"/proc/self/{name}", "w") as fh:
-                fh.write(line)
-        except OSError:
-            pass
-    return True
-
-
-def _worker_main(conn, memory_limit: int | None) -> None:  # pragma: no cover - runs in a child process
-    import resource
-
-    no_network()  # first: the process has one thread until pyoxigraph starts RocksDB's
-    if memory_limit:
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-        except (ValueError, OSError):
-            pass
-    import pyoxigraph as ox
-
-    from rdflib.plugins.sparql import parser  # noqa: F401 - builds the grammar now, not on the first query
-    from ..sparql_safety import QueryRefused, check_query, dataset_options
-    from .protocol import NotAcceptable, negotiate, serialize_boolean, serialize_rows, serialize_triples
-
-    try:
-        conn.send(READY)
-    except (OSError, EOFError):
-        return
-    store, opened = None, None
-    while True:
-        try:
-            req = conn.recv()
-        except (EOFError, KeyboardInterrupt):
-            return
-        try:
-            deadline = time.monotonic() + req["timeout"]
-            checked = check_query(req["query"], "this endpoint")
-            dataset = dataset_options(checked, req.get("default_graphs", ()), req.get("named_graphs", ()))
-            if req["snapshot"] != opened:
-                store = None
-                store = ox.Store.read_only(req["snapshot"])
-                opened = req["snapshot"]
-            cap = req["max_results"]
-            result = store.query(checked.text, **dataset)
-            if isinstance(result, ox.QueryBoolean):
-                fmt, media = negotiate("results", req["accept"], req["format"])
-                conn.send(Answer(200, media, serialize_boolean(bool(result), fmt)))
-                continue
-            kind = "graph" if isinstance(result, ox.QueryTriples) else "results"
-            fmt, media = negotiate(kind, req["accept"], req["format"])
-            items = []
-            for item in result:
-                items.append(item)
-                if len(items) > cap:
-                    raise OverflowError(f"the result has more than {cap} {'triples' if kind == 'graph' else 'rows'} "
-                                        "(the server's result-size cap): add a LIMIT or narrow the query")
-                if len(items) % 1000 == 0 and time.monotonic() > deadline:
-                    raise TimeoutError("timeout")
-            if kind == "graph":
-                body = serialize_triples(items, fmt)
-            else:
-                body = serialize_rows([v.value for v in result.variables], items, fmt)
-            conn.send(Answer(200, media, body))
-        except QueryRefused as exc:
-            conn.send(_error(exc.status, str(exc)))
-        except NotAcceptable as exc:
-            conn.send(_error(406, str(exc)))
-        except SyntaxError as exc:
-            conn.send(_error(400, f"SPARQL syntax error: {exc}"))
-        except OverflowError as exc:
-            conn.send(_error(413, str(exc)))
-        except TimeoutError:
-            conn.send(_error(503, "the query exceeded the server's time limit"))
-        except MemoryError:
-            conn.send(_error(503, "the query exceeded the worker's memory limit"))
-            return
-        except Exception as exc:  # a store error: report it, keep the worker
-            conn.send(_error(500, f"query failed: {exc}"))
+from .answering import READY, Answer, no_network, worker_main  # noqa: F401 - no_network: limits and tests use it here
+from .answering import error as _error
 
 
 class Worker:
     def __init__(self, ctx, memory_limit):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_limit), daemon=True)
+        self.proc = ctx.Process(target=worker_main, args=(child, memory_limit), daemon=True)
         self.proc.start()
         child.close()
         self.ready = False
         self.role: str | None = None  # "long" (counted in max_long) or "spare" (stopped when a query waits)
         self.preempted = False
+        self.run: _Run | None = None  # the query it runs
 
     def wait_ready(self, limit: float) -> bool:
         """Wait (at most `limit` seconds) until the process has started and said so."""
@@ -172,10 +54,14 @@ class Worker:
             self.ready = self.conn.recv() == READY
         return self.ready
 
-    def kill(self) -> None:
+    def stop(self) -> None:
+        """End the process (its pipe stays open: the thread reading it sees its end)."""
         if self.proc.is_alive():
             self.proc.kill()
         self.proc.join(timeout=5)
+
+    def kill(self) -> None:
+        self.stop()
         self.conn.close()
 
 
@@ -185,6 +71,106 @@ class _Ticket:
     def __init__(self):
         self.event = threading.Event()
         self.worker: Worker | None = None
+
+
+class _Run:
+    """One query on one worker, from the request to the last byte of its answer. A watcher thread
+    makes it long after `long_after` seconds (WorkerPool._turn_long) and stops it at the time limit,
+    whether it still runs or streams its answer (stop: the worker is killed and replaced at once,
+    even while the thread that reads the answer waits on a slow client)."""
+
+    def __init__(self, pool: WorkerPool, worker: Worker, timeout: float):
+        self.pool, self.worker, self.timeout = pool, worker, timeout
+        self.deadline = time.monotonic() + timeout
+        self.reason: Answer | None = None  # why it was stopped
+        self.settled, self.returned = False, False
+        self.done = threading.Event()
+        worker.run = self
+        threading.Thread(target=self._watch, daemon=True, name="dorsum-query-watch").start()
+
+    def _watch(self) -> None:
+        first = min(self.pool.long_after, self.timeout)
+        if first < self.timeout and not self.done.wait(first):
+            with self.pool._lock:
+                refused = None if self.settled else self.pool._turn_long(self.worker)
+            if refused is not None:
+                self.stop(refused)
+                return
+        if not self.done.wait(max(0.0, self.deadline - time.monotonic())):
+            self.stop(_error(503, f"the query exceeded the {self.timeout:g} s time limit and was stopped"))
+
+    def stop(self, reason: Answer) -> None:
+        """Stop the query (any thread): kill its worker and put a fresh one in its place."""
+        with self.pool._lock:
+            if self.settled:
+                return
+            self.reason = reason
+        self._settle(False)
+
+    def _settle(self, healthy: bool) -> None:
+        with self.pool._lock:
+            if self.settled:
+                return
+            self.settled = True
+        self.done.set()
+        self.pool._end_long(self.worker)
+        self.worker.run = None
+        if healthy and not self.worker.preempted:
+            self.returned = True
+            self.pool._release(self.worker)
+        else:
+            self.worker.stop()
+            self.pool._release(Worker(self.pool.ctx, self.pool.memory_limit))
+
+    def finish(self, healthy: bool) -> None:
+        """The reading thread is done with the worker: back to the pool, or (not healthy) replaced."""
+        self._settle(healthy)
+        if not self.returned:
+            self.worker.conn.close()
+
+    def receive(self, raw: bool = False):
+        """The worker's next message (raw: bytes); EOFError when the worker has ended (see reason)."""
+        conn = self.worker.conn
+        if not conn.poll(max(0.0, self.deadline - time.monotonic()) + 5):  # the watcher stops it before
+            self.stop(_error(503, f"the query exceeded the {self.timeout:g} s time limit and was stopped"))
+            raise EOFError("time limit")
+        return conn.recv_bytes() if raw else conn.recv()
+
+    def failed(self) -> Answer:
+        """The answer for a worker that ended before answering."""
+        if self.reason is not None:
+            return self.reason
+        return _error(503, "the query stopped its worker (most likely it exceeded the memory limit); the server goes on")
+
+
+class Stream:
+    """A streamed answer (status 200, media_type): its bytes come from next_chunk until None; then
+    `complete` says whether all came, else `failure` says why not. close() when done with it."""
+
+    status, retry_after = 200, None
+
+    def __init__(self, run: _Run, media_type: str):
+        self.run, self.media_type = run, media_type
+        self.complete, self.failure = False, None
+
+    def next_chunk(self) -> bytes | None:
+        if self.complete or self.failure is not None:
+            return None
+        try:
+            msg = self.run.receive(raw=True)
+        except (EOFError, OSError):
+            self.failure = self.run.failed().body.decode("utf-8", "replace").strip()
+            return None
+        if msg[:1] == b"D":
+            return msg[1:]
+        if msg[:1] == b"E":
+            self.complete = True
+        else:
+            self.failure = msg[1:].decode("utf-8", "replace").strip()
+        return None
+
+    def close(self) -> None:
+        self.run.finish(self.complete)
 
 
 class WorkerPool:
@@ -206,6 +192,7 @@ class WorkerPool:
         self._lock = threading.Lock()
 
     def _acquire(self, wait: float) -> Worker | None:
+        youngest = None
         with self._lock:
             if self._idle and not self._line:
                 return self._idle.pop()
@@ -214,7 +201,12 @@ class WorkerPool:
             if self._spare:  # every worker is busy with a long query: stop the youngest extra one
                 youngest = self._spare.pop()
                 youngest.role, youngest.preempted = None, True
-                youngest.proc.kill()  # its caller sees the pipe close, answers 503 and replaces it
+        if youngest is not None and youngest.run is not None:  # its replacement goes to the line
+            youngest.run.stop(_error(
+                503, f"the query was stopped after running longer than {self.long_after:g} s, to free a worker for "
+                f"a waiting query (while queries wait, at most {self.max_long} long "
+                f"{'query runs' if self.max_long == 1 else 'queries run'}); retry later, or run it with "
+                "`dorsum query`", retry_after=min(youngest.run.timeout, 30)))
         ticket.event.wait(wait)
         with self._lock:
             if ticket.worker is None:  # not served in time: leave the line
@@ -230,60 +222,48 @@ class WorkerPool:
             else:
                 self._idle.append(worker)
 
-    def _replace(self, worker: Worker) -> None:
-        worker.kill()
-        self._release(Worker(self.ctx, self.memory_limit))
-
-    def run(self, request: dict, timeout: float, wait: float | None = None) -> Answer:
+    def run(self, request: dict, timeout: float, wait: float | None = None) -> Answer | Stream:
+        """The answer to `request`: a whole Answer (errors, ASK, small answers), or a Stream, which the
+        caller reads to its end and closes (it holds the worker until then)."""
         wait = self.queue_wait if wait is None else wait
         worker = self._acquire(wait)
         if worker is None:
             return _error(503, f"all {self.size} query workers are busy (waited {wait:g} s for one); retry shortly",
                           retry_after=1)
         try:
-            answer, healthy = self._query(worker, request, timeout)
-        except (EOFError, OSError, BrokenPipeError):
-            healthy = False
-            if worker.preempted:
-                answer = _error(503, f"the query was stopped after running longer than {self.long_after:g} s, to free "
-                                f"a worker for a waiting query (while queries wait, at most {self.max_long} long "
-                                f"{'query runs' if self.max_long == 1 else 'queries run'}); retry later, or run it "
-                                "with `dorsum query`", retry_after=min(timeout, 30))
-            else:
-                answer = _error(503, "the query stopped its worker (most likely it exceeded the memory limit); "
-                                "the server goes on")
-        self._end_long(worker)
-        if healthy and not worker.preempted:
-            self._release(worker)
-        else:
-            self._replace(worker)
-        return answer
+            if not worker.wait_ready(max(timeout, 60.0)):  # start-up time is not the query's
+                raise EOFError("the worker did not start")
+            worker.conn.send(dict(request, timeout=timeout))
+        except (EOFError, OSError):
+            run = _Run(self, worker, timeout)
+            run.finish(False)
+            return run.failed()
+        run = _Run(self, worker, timeout)
+        try:
+            first = run.receive()
+        except (EOFError, OSError):
+            run.finish(False)
+            return run.failed()
+        if isinstance(first, tuple) and first[0] == "stream":
+            return Stream(run, first[1])
+        run.finish(run.reason is None and first.status != 503)  # a worker's 503: it ran out of memory and ends
+        return first
 
-    def _query(self, worker: Worker, request: dict, timeout: float) -> tuple[Answer, bool]:
-        """Run one query on `worker`: its answer, and whether the worker can serve again."""
-        timed_out = _error(503, f"the query exceeded the {timeout:g} s time limit and was stopped")
-        if not worker.wait_ready(max(timeout, 60.0)):  # start-up time is not the query's
-            raise EOFError("the worker did not start")
-        worker.conn.send(dict(request, timeout=timeout))
-        first = min(self.long_after, timeout)
-        if worker.conn.poll(first):
-            return worker.conn.recv(), True
-        if first >= timeout:
-            return timed_out, False
-        with self._lock:  # the query is long from now on
-            if self._long < self.max_long:
-                worker.role, self._long = "long", self._long + 1
-            elif not self._line:  # nobody waits: it may go on, until somebody does (_acquire stops it)
-                worker.role = "spare"
-                self._spare.append(worker)
-            else:
-                return _error(503, f"the query was stopped after {self.long_after:g} s: the server already runs "
-                              f"{self.max_long} long {'query' if self.max_long == 1 else 'queries'} and other "
-                              "queries are waiting (it keeps a worker for short ones); retry later, or run it with "
-                              "`dorsum query`", retry_after=min(timeout, 30)), False
-        if worker.conn.poll(timeout - first):
-            return worker.conn.recv(), True
-        return timed_out, False
+    def _turn_long(self, worker: Worker) -> Answer | None:
+        """The query on `worker` has run `long_after` seconds (called with the lock held): count it as
+        long, or as an extra long one while nobody waits; or, when other queries wait and max_long
+        already run, the answer to stop it with."""
+        if self._long < self.max_long:
+            worker.role, self._long = "long", self._long + 1
+        elif not self._line:  # nobody waits: it may go on, until somebody does (_acquire stops it)
+            worker.role = "spare"
+            self._spare.append(worker)
+        else:
+            return _error(503, f"the query was stopped after {self.long_after:g} s: the server already runs "
+                          f"{self.max_long} long {'query' if self.max_long == 1 else 'queries'} and other "
+                          "queries are waiting (it keeps a worker for short ones); retry later, or run it with "
+                          "`dorsum query`", retry_after=min(worker.run.timeout if worker.run else 30, 30))
+        return None
 
     def _end_long(self, worker: Worker) -> None:
         with self._lock:

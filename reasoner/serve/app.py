@@ -7,8 +7,10 @@
   parameters when given (they take precedence), else the union of all graphs as the default graph.
 - SPARQL Update and SERVICE are refused with a 4xx message, decided on the parsed query
   (sparql_safety) in the worker process; queries run in worker processes with a timeout and a
-  result-size cap (see query.workers), so a runaway query never hangs the server. The event loop
-  only moves bytes: it never scans or parses a query.
+  memory limit (see query.workers), so a runaway query never hangs the server. The event loop
+  only moves bytes: it never scans or parses a query. SELECT and CONSTRUCT/DESCRIBE answers of any
+  size stream from the worker to the client (serve.streamed: chunked, cut short visibly when the
+  time limit passes mid-answer); --max-results N is an opt-in cap (413 above N rows or triples).
 - POST /classify takes one case in the flat JSON form (Content-Type: application/json only) and
   returns its result; ?store=true stores it only when the server was started with --allow-store,
   and an invalid case is never stored (a stored case is never replaced by an invalid one).
@@ -47,10 +49,11 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import DISCLAIMER, __version__
 from ..query.protocol import GRAPH_FORMATS, NotAcceptable, negotiate
-from ..query.workers import WorkerPool
+from ..query.workers import Stream, WorkerPool
 from .guards import RequestGuard, guarded_protocol
 from .guards import text_response as _text
 from .pages import add_pages
+from .streamed import StreamedAnswer
 from .workbench import add_workbench
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -61,7 +64,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class Settings:
-    def __init__(self, store: str, timeout: float = 30.0, max_results: int = 100_000, workers: int = 2,
+    def __init__(self, store: str, timeout: float = 30.0, max_results: int | None = None, workers: int = 2,
                  max_body: int = 1_000_000, kb_root: str | None = None, memory_limit: int | None = 2 * 1024 ** 3,
                  host: str = "127.0.0.1", port: int = 7878, allow_store: bool = False,
                  allowed_hosts: tuple[str, ...] = (), header_timeout: float = 10.0, max_connections: int = 200,
@@ -198,6 +201,8 @@ def create_app(settings: Settings) -> FastAPI:
                         "snapshot": state.snapshot, "default_graphs": list(graphs[0]), "named_graphs": list(graphs[1])}
         ans = await anyio.to_thread.run_sync(state.pool.run, request_data, settings.timeout,
                                              limiter=state.query_threads)
+        if isinstance(ans, Stream):
+            return StreamedAnswer(ans, state.query_threads)
         headers = {"Retry-After": str(ans.retry_after)} if ans.retry_after else None
         return Response(ans.body, status_code=ans.status, media_type=ans.media_type, headers=headers)
 
