@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 LOCK    = requirements.lock
 
-.PHONY: help install java web browser demo test check docs bench clean lock release
+.PHONY: help install java web browser virtuoso demo test check docs bench clean lock release
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,12 @@ browser:         ## install Debian's Chromium for the browser tests (tests/brows
 	  (apt-get update -qq && apt-get install -y -qq chromium) || \
 	  echo "WARNING: could not install Chromium; the browser tests will be skipped (failed under DORSUM_REQUIRE_BROWSER=1)"; }
 
+virtuoso:        ## install Debian's Virtuoso Open Source for the remote-store tests (tests/test_remote_store.py) when there is none
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  echo "virtuoso-t not found: installing virtuoso-opensource (the remote-store tests write into a temporary Virtuoso)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource) || \
+	  echo "WARNING: could not install Virtuoso; the Virtuoso tests will be skipped (failed under DORSUM_REQUIRE_VIRTUOSO=1)"; }
+
 demo: install    ## classify the bundled example cases, print a report for each, and load them into build/demo-store for the workbench
 	$(BIN)/dorsum --version
 	$(BIN)/dorsum check
@@ -53,7 +59,7 @@ demo: install    ## classify the bundled example cases, print a report for each,
 	$(BIN)/dorsum load examples/ --store build/demo-store
 	@echo "The workbench: $(BIN)/dorsum serve --store build/demo-store, then open http://127.0.0.1:7878/ (offline; also /editor, /rules.html, /docs)"
 
-test: install browser  ## run the test suite
+test: install browser virtuoso  ## run the test suite
 	$(BIN)/dorsum --version
 	$(BIN)/python -m pytest -q -n 2
 

@@ -9,7 +9,9 @@ from ..errors import EXIT_CODES_HELP
 
 ENVIRONMENT_HELP = ("Environment: DORSUM_KB (knowledge-base directory, as --kb), DORSUM_CACHE_DIR (where the "
                     "closed ontology and query analyses are cached; default $XDG_CACHE_HOME/dorsum or "
-                    "~/.cache/dorsum), DORSUM_NO_CACHE=1 (no cache). Shell completion: "
+                    "~/.cache/dorsum), DORSUM_NO_CACHE=1 (no cache), DORSUM_STORE_USER and DORSUM_STORE_PASSWORD "
+                    "(credentials of the other store of `load --to` and `push --to`), DORSUM_STORE_CA_BUNDLE (its CA "
+                    "certificates). Shell completion: "
                     "eval \"$(_DORSUM_COMPLETE=bash_source dorsum)\" (zsh_source, fish_source for those shells).")
 
 
@@ -39,4 +41,4 @@ def main(verbose: int, quiet: bool) -> None:
     for_dorsum()
 
 
-from . import check_cmd, classify_cmd, coverage_cmd, diff_cmd, docs_cmd, explain_cmd, load_cmd, query_cmd, serve_cmd, test_rules_cmd, verify_cmd  # noqa: E402,F401  (registers the subcommands)
+from . import check_cmd, classify_cmd, coverage_cmd, diff_cmd, docs_cmd, explain_cmd, load_cmd, push_cmd, query_cmd, serve_cmd, spark_cmd, test_rules_cmd, verify_cmd  # noqa: E402,F401  (registers the subcommands)
