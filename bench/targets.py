@@ -192,7 +192,7 @@ def block(*, n: int, queries, endpoint, quads, ceiling, stream, flagged, sizes, 
     if flagged is None:
         rows.append(("5. superlinear queries", "not measured (one size)", "0", "not measured"))
     else:
-        rows.append(("5. superlinear queries", f"{flagged} flagged ({sizes[0]} -> {sizes[-1]} cases)", "0",
+        rows.append(("5. superlinear queries", f"{flagged} flagged (growth {sizes[-2]} -> {sizes[-1]} cases)", "0",
                      "met" if flagged == 0 else "not met"))
     for label, head, old, higher_is_better, fmt in (base or []):
         if old is None:
