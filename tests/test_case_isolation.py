@@ -163,19 +163,45 @@ print(json.dumps([r.json.get("errors") for r in c.classify_many(list(c.inputs(sy
 """
 
 
-def test_errors_do_not_depend_on_the_hash_seed(tmp_path):
-    f = write(tmp_path, "many.ttl", PREFIXES + """c:m a dorsum:Case, dorsum:UrgentCase, dorsum:Conclusion ; dorsum:caseId "m" ;
+MANY = PREFIXES + """c:m a dorsum:Case, dorsum:UrgentCase, dorsum:Conclusion ; dorsum:caseId "m" ;
     dorsum:patient [ a dorsum:Child, dorsum:Infant ; dorsum:ageYears 40 ] ;
     dorsum:lump <https://w3id.org/dorsum/case/mn/lump>, dorsum:growth-rapid ; dorsum:note [ dorsum:x 1 ] .
 <https://w3id.org/dorsum/case/mn/lump> dorsum:growth dorsum:growth-rapid ; dorsum:pain true .
 c:mn a dorsum:Case ; dorsum:caseId "mn" ; dorsum:patient [ dorsum:ageYears 3 ] .
-""")
-    outs = []
+"""
+
+STRAY = PREFIXES + """c:s a dorsum:Case ; dorsum:caseId "s" ; dorsum:patient [ dorsum:ageYears 40 ] .
+[ dorsum:x [ dorsum:y 1 ] ] .
+"""
+
+# ERRORS_SCRIPT over each file given, each classified alone (as ERRORS_SCRIPT with that one file)
+ERRORS_PER_FILE_SCRIPT = """
+import json, sys
+from reasoner.pipeline import Classifier
+c = Classifier()
+print(json.dumps({f: json.dumps([r.json.get("errors") for r in c.classify_many(list(c.inputs([f])))]) for f in sys.argv[1:]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def errors_under_two_hash_seeds(tmp_path_factory):
+    """Each hash-seed test's case file classified under PYTHONHASHSEED 1 and 2: one process per
+    seed for all of them (a process pays the interpreter and the knowledge-base load), each file
+    still classified alone. {file name: [JSON text under seed 1, under seed 2]}."""
+    tmp = tmp_path_factory.mktemp("seeds")
+    files = [write(tmp, "many.ttl", MANY), write(tmp, "stray.ttl", STRAY)]
+    outs = {f.name: [] for f in files}
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
-        res = subprocess.run([sys.executable, "-c", ERRORS_SCRIPT, str(f)], cwd=ROOT, env=env,
+        res = subprocess.run([sys.executable, "-c", ERRORS_PER_FILE_SCRIPT, *map(str, files)], cwd=ROOT, env=env,
                              capture_output=True, text=True, check=True)
-        outs.append(res.stdout)
+        for f, text in json.loads(res.stdout).items():
+            outs[Path(f).name].append(text)
+    return outs
+
+
+def test_errors_do_not_depend_on_the_hash_seed(errors_under_two_hash_seeds):
+    outs = errors_under_two_hash_seeds["many.ttl"]
     assert outs[0] == outs[1]
     errors, valid = json.loads(outs[0])
     assert len(errors) == 7 and not valid
@@ -214,15 +240,8 @@ def test_cases_whose_nodes_meet_are_classified_apart(tmp_path, classifier):
         assert got == alone
 
 
-def test_triples_outside_every_case_are_shown_without_blank_node_labels(tmp_path):
-    f = write(tmp_path, "stray.ttl", PREFIXES + """c:s a dorsum:Case ; dorsum:caseId "s" ; dorsum:patient [ dorsum:ageYears 40 ] .
-[ dorsum:x [ dorsum:y 1 ] ] .
-""")
-    outs = []
-    for seed in ("1", "2"):
-        env = dict(os.environ, PYTHONHASHSEED=seed)
-        outs.append(subprocess.run([sys.executable, "-c", ERRORS_SCRIPT, str(f)], cwd=ROOT, env=env,
-                                   capture_output=True, text=True, check=True).stdout)
+def test_triples_outside_every_case_are_shown_without_blank_node_labels(errors_under_two_hash_seeds):
+    outs = errors_under_two_hash_seeds["stray.ttl"]
     assert outs[0] == outs[1]
     (errors,) = json.loads(outs[0])
     assert errors[-1]["value"] == "[] <https://w3id.org/dorsum/x> []" and "outside any case" in errors[-1]["message"]
