@@ -110,7 +110,9 @@ def test_rules_of_a_pathway_never_fire_outside_it(classifier):
     assert entered == {"adult-soft-tissue", "cyp-soft-tissue", "cutaneous-horn", "pigmented-lesion", "spinal-dysraphism"}
 
 
-def test_check_refuses_a_rule_without_its_pathway_guard(kb_copy):
+def test_check_refuses_a_rule_without_its_pathway_guard(kb_copy, shared_check_reports):
+    # both checks are shared with other tests' copies of the same files (conftest.shared_check_reports):
+    # the shipped files, and the same unguarded rule in tests/test_verify_safety.py
     from reasoner.qa.check import run_check
     rule = kb_copy / "queries" / "rules" / "cutaneous-horn-scc-features.rq"
     text = rule.read_text()
