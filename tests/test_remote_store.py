@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,7 +22,7 @@ from conftest import ROOT, VIGNETTES
 from reasoner.cli import main
 from reasoner.namespaces import KB_GRAPH, SPARQL_PREFIXES
 from reasoner.store.remote import push_store
-from virtuoso import virtuoso  # noqa: F401  (the session fixture)
+from virtuoso import normalised, virtuoso  # noqa: F401  (virtuoso: the session fixture)
 
 # saved queries known not to run unchanged on Virtuoso 7.2 (owned by the analytics queries; the
 # report of issue 19 gives portable forms): strict, so a portable rewrite shows here as XPASS
@@ -236,22 +235,6 @@ def test_virtuoso_holds_every_graph_whole_and_a_second_push_replaces_it(virtuoso
     wrong = {**virtuoso.env(), "DORSUM_STORE_PASSWORD": "not-it"}
     result = CliRunner(env=wrong).invoke(main, ["push", "--store", str(store), "--to", virtuoso.crud_auth])
     assert result.exit_code == 1 and "refused the credentials" in result.output
-
-
-def normalised(results: dict) -> list[tuple]:
-    """Rows as sorted tuples of values; numbers compared as numbers (Virtuoso writes a MIN over
-    integers as a decimal)."""
-    def value(term):
-        if term is None:
-            return None
-        if term.get("datatype", "").startswith("http://www.w3.org/2001/XMLSchema#"):
-            try:
-                return Decimal(term["value"]).normalize()
-            except InvalidOperation:
-                pass
-        return term["value"]
-    names = results["head"]["vars"]
-    return sorted((tuple(str(value(row.get(v))) for v in names) for row in results["results"]["bindings"]))
 
 
 @pytest.mark.parametrize("query", SAVED, ids=lambda p: p.stem)

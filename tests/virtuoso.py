@@ -21,6 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import httpx
@@ -189,6 +190,22 @@ class Virtuoso:
         w.setMethod(POST)
         w.setReturnFormat(JSON)
         return w.query().convert()
+
+
+def normalised(results: dict) -> list[tuple]:
+    """Rows as sorted tuples of values; numbers compared as numbers (Virtuoso writes a MIN over
+    integers as a decimal)."""
+    def value(term):
+        if term is None:
+            return None
+        if term.get("datatype", "").startswith("http://www.w3.org/2001/XMLSchema#"):
+            try:
+                return Decimal(term["value"]).normalize()
+            except InvalidOperation:
+                pass
+        return term["value"]
+    names = results["head"]["vars"]
+    return sorted((tuple(str(value(row.get(v))) for v in names) for row in results["results"]["bindings"]))
 
 
 @pytest.fixture(scope="session")
