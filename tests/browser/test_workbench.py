@@ -47,6 +47,8 @@ def test_the_pathway_diagram_highlights_the_path_the_case_took(page, screenshot)
     diagram = page.locator("#pathway-diagram")
     expect(diagram).to_have_attribute("data-slug", "adult-soft-tissue")
     expect(diagram.locator("svg g.node.taken#rule-ng12-adult-growing-lump-ultrasound")).to_have_count(1)
+    for node in ("finding-lump.growth", "pathway-adult-soft-tissue", "outcome-ultrasound-soft-tissue"):
+        assert diagram.locator(f'svg g.node.taken[id="{node}"]').count() == 1, node
     assert diagram.locator("svg g.edge.taken").count() >= 1
     # a rule the case did not take is not highlighted
     assert diagram.locator("svg g.node.rule:not(.taken)").count() >= 1

@@ -213,9 +213,14 @@
     if (!result || !result.proof) return ids;
     for (const n of Object.values(result.proof.nodes)) {
       if (n.kind === "rule") ids.add(`rule-${n.slug}`);
-      if (n.kind === "input") ids.add(`finding-${n.label.split(" = ")[0]}`);
+      if (n.kind === "input") {
+        // the finding and the objects it sits in (patient.age_years -> patient: an age group is drawn there)
+        const path = n.label.split(" = ")[0].split(".");
+        for (let i = 1; i <= path.length; i++) ids.add(`finding-${path.slice(0, i).join(".")}`);
+      }
       if (n.kind === "conclusion" && n.shown_as) ids.add(`outcome-${n.shown_as.item}`);
     }
+    for (const p of result.pathways || []) ids.add(`pathway-${p}`);
     return ids;
   }
 
@@ -226,8 +231,11 @@
     for (const g of svg.querySelectorAll("g.node, g.edge")) g.classList.remove("taken");
     for (const g of svg.querySelectorAll("g.node")) if (ids.has(g.id)) g.classList.add("taken");
     for (const g of svg.querySelectorAll("g.edge")) {
-      const m = /^edge-(.+)--(.+)$/.exec(g.id);
-      if (m && ids.has(m[1]) && ids.has(m[2])) g.classList.add("taken");
+      // edge-<source id>--<target id>: try every split, ids themselves may hold "--"
+      const body = g.id.startsWith("edge-") ? g.id.slice(5) : "";
+      for (let i = body.indexOf("--"); i >= 0; i = body.indexOf("--", i + 1)) {
+        if (ids.has(body.slice(0, i)) && ids.has(body.slice(i + 2))) { g.classList.add("taken"); break; }
+      }
     }
   }
 
