@@ -37,8 +37,8 @@ from virtuoso import Virtuoso, normalised  # noqa: E402
 PUSH_UP_TO = 2000  # cases: above, --via auto uses Virtuoso's bulk loader
 
 
-def saved_queries() -> list[Path]:
-    return sorted((ROOT / "queries" / "analytics").glob("*.rq"))
+def saved_queries(directory: Path | None = None) -> list[Path]:
+    return sorted((directory or ROOT / "queries" / "analytics").glob("*.rq"))
 
 
 def _best(run, repeat: int):
@@ -51,11 +51,13 @@ def _best(run, repeat: int):
     return best, answer
 
 
-def compare_queries(store_dir, virtuoso_url: str, repeat: int = 3, timeout: float = 600.0) -> list[dict]:
+def compare_queries(store_dir, virtuoso_url: str, repeat: int = 3, timeout: float = 600.0,
+                    queries: Path | None = None) -> list[dict]:
     """For every saved query: {query, embedded_s, virtuoso_s, rows_embedded, rows_virtuoso, same_rows,
     error}. The embedded store (opened read-only) answers in process through dorsum's query path
     (reasoner.query.analytics.run_query: the prefixes prepended, SPARQL JSON out); Virtuoso gets the
-    same text by POST at `virtuoso_url` (its /sparql). Rows are compared sorted, numbers as numbers."""
+    same text by POST at `virtuoso_url` (its /sparql). Rows are compared sorted, numbers as numbers.
+    `queries`: another directory of .rq files (a rewrite to try), instead of queries/analytics."""
     import pyoxigraph as ox
 
     from reasoner.namespaces import SPARQL_PREFIXES
@@ -64,7 +66,7 @@ def compare_queries(store_dir, virtuoso_url: str, repeat: int = 3, timeout: floa
     store = ox.Store.read_only(str(store_dir))
     rows = []
     with httpx.Client(timeout=timeout) as client:
-        for path in saved_queries():
+        for path in saved_queries(queries):
             text = path.read_text(encoding="utf-8")
             row = {"query": path.stem, "error": ""}
             row["embedded_s"], local = _best(lambda: json.loads(run_query(store, text, "json")), repeat)
@@ -137,6 +139,7 @@ def main() -> None:
     ap.add_argument("--via", choices=["auto", "push", "bulk"], default="auto")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each query; the best is reported")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--queries", type=Path, help="a directory of .rq files to run instead of queries/analytics")
     args = ap.parse_args()
     via = args.via if args.via != "auto" else ("push" if args.cases <= PUSH_UP_TO else "bulk")
     with tempfile.TemporaryDirectory(prefix="dorsum-vbench-") as tmp:
@@ -144,7 +147,7 @@ def main() -> None:
         buffers = max(20000, min(args.cases * 2, 400000))  # 8 kB pages: 160 MB .. 3.2 GB
         with Virtuoso(buffers=buffers) as server:
             print(write_into(server, store, via), flush=True)
-            rows = compare_queries(store, server.sparql, args.repeat)
+            rows = compare_queries(store, server.sparql, args.repeat, queries=args.queries)
     print(f"\n{args.cases} cases, best of {args.repeat}, Virtuoso {virtuoso_version()}, {os.cpu_count()} CPUs")
     print(table(rows))
     if args.json:

@@ -24,8 +24,9 @@ from reasoner.namespaces import KB_GRAPH, SPARQL_PREFIXES
 from reasoner.store.remote import push_store
 from virtuoso import normalised, virtuoso  # noqa: F401  (virtuoso: the session fixture)
 
-# saved queries known not to run unchanged on Virtuoso 7.2 (owned by the analytics queries; the
-# report of issue 19 gives portable forms): strict, so a portable rewrite shows here as XPASS
+# saved queries known not to give the same rows on Virtuoso 7.2 yet (portable forms, checked on both
+# stores, are in issue 19's report). Strict: once a query is rewritten portably its test XPASSes and
+# fails, saying to remove its entry here.
 NOT_PORTABLE = {
     "guideline-adherence": "Virtuoso 7.2 cannot compile a FILTER inside OPTIONAL on a variable bound outside it "
                            "(SP031 'selid is used outside its scope'), and subtracting two xsd:date values is not "
