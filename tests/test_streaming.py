@@ -29,10 +29,10 @@ ENDLESS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # streams rows at
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory):
-    """Three copies of one store of the examples (a server holds its store's lock)."""
+    """Copies of one store of the examples (a server holds its store's lock)."""
     tmp = tmp_path_factory.mktemp("streaming")
     assert CliRunner().invoke(main, ["load", str(ROOT / "examples"), "--store", str(tmp / "store")]).exit_code == 0
-    for copy in ("capped", "timed"):
+    for copy in ("capped", "timed", "lanes"):
         shutil.copytree(tmp / "store", tmp / copy)
     return tmp
 
@@ -137,3 +137,27 @@ def test_the_time_limit_cuts_a_streaming_answer_short_visibly_and_the_worker_is_
             next(r.iter_bytes())
         r = query(base, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "application/sparql-results+json")
         assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
+def test_a_stream_is_a_long_query_and_a_stalled_reader_does_not_keep_a_worker_from_short_queries(stores):
+    with serving(stores / "lanes", "--workers", "2", "--timeout", "10", "--long-query", "1") as base:
+        streams = []
+        for _ in range(2):  # two clients take an endless answer, read its first bytes, then stop reading
+            cm = httpx.stream("POST", base + "/sparql", data={"query": ENDLESS}, headers={"Accept": "text/csv"},
+                              timeout=60)
+            chunks = cm.__enter__().iter_bytes()
+            next(chunks)
+            streams.append((cm, chunks))
+        time.sleep(2.5)  # both streams have run past --long-query; nobody waited, so both went on
+        start = time.monotonic()
+        r = query(base, "ASK {}", "application/sparql-results+json")
+        assert r.status_code == 200 and r.json()["boolean"] is True
+        assert time.monotonic() - start < 10, "a short query waited behind two stalled streams"
+        cut = []
+        for cm, chunks in streams:  # one was stopped for the short query, the other at the time limit
+            with pytest.raises(httpx.RemoteProtocolError):
+                for _ in chunks:
+                    pass
+            cut.append(time.monotonic() - start)
+            cm.__exit__(None, None, None)
+        assert min(cut) < 8

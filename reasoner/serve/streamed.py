@@ -28,12 +28,15 @@ class StreamedAnswer(StreamingResponse):
         super().__init__(self._chunks(limiter), media_type=stream.media_type)
 
     async def _chunks(self, limiter):
+        while (chunk := await anyio.to_thread.run_sync(self.stream.next_chunk, limiter=limiter)) is not None:
+            yield chunk
+
+    async def __call__(self, scope, receive, send) -> None:
         try:
-            while (chunk := await anyio.to_thread.run_sync(self.stream.next_chunk, limiter=limiter)) is not None:
-                yield chunk
-        finally:  # also when the client left (the task is cancelled): the worker must not stay busy
+            await super().__call__(scope, receive, send)
+        finally:  # also when the client left (the task is cancelled), maybe before the first chunk
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self.stream.close)
+                await anyio.to_thread.run_sync(self.stream.close)  # the worker back to the pool, or replaced
 
     async def stream_response(self, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
