@@ -115,6 +115,9 @@ def test_connection_errors_429_and_5xx_are_retried_with_growing_waits(scripted, 
     summary = push_store(store, server.url, environ={}, sleep=waits.append, backoff=0.5)
     assert summary.ok and summary.graphs == 4 and summary.retries == 3
     assert waits == [0.5, 3.0, 2.0]  # 0.5 s doubled each time; a Retry-After longer than that is honoured
+    flaky = scripted(*[(503, {}, "overloaded")] * 3)
+    summary = push_store(store, flaky.url, environ={}, sleep=waits.append, retries=2)
+    assert summary.failures == [(KB_GRAPH, "503: overloaded (after 2 retries)")] and summary.graphs == 3
     gone = scripted()
     url = gone.url
     gone.shutdown()
