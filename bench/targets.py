@@ -97,7 +97,11 @@ def store_ceiling(store_dir: Path, n: int, tmp: Path) -> dict:
 
 
 def _rss_mib(d: dict, baseline: bool):
-    """The RSS (MiB) of a measure_streaming row: the baseline's or the measured one's."""
+    """The RSS (MiB) of a measure_streaming row: the baseline's (at rest) or the peak while answering
+    (server and workers: peak_rss_mib; else the first other RSS figure)."""
+    key = "baseline_rss_mib" if baseline else "peak_rss_mib"
+    if isinstance(d.get(key), (int, float)):
+        return float(d[key])
     for k, v in d.items():
         key = k.lower()
         if "rss" not in key or not isinstance(v, (int, float)) or ("baseline" in key or "idle" in key) != baseline:
@@ -126,7 +130,8 @@ def streaming(store_dir: Path, rows: list[int]) -> dict:
         result = fn(store_dir, rows)
     except Exception as exc:  # another engineer's module: report, do not stop the bench
         return {"missing": f"not measured: measure_streaming failed ({type(exc).__name__}: {exc})"}
-    return {"rows": list(result)}
+    rows = list(result)
+    return {"rows": rows, "table": mod.table(rows) if hasattr(mod, "table") else "\n".join(map(str, rows))}
 
 
 def _row_size(d: dict):
@@ -141,19 +146,22 @@ def streaming_lines(st: dict) -> tuple[str, str, str]:
     measured, base = [], []
     for d in rows:
         rss, b = _rss_mib(d, False), _rss_mib(d, True)
-        measured.append(f"{_row_size(d)} rows: " + (f"{rss:.0f} MiB" if rss is not None else str(d)))
+        status = f" (HTTP {d['status']})" if d.get("status", 200) != 200 else ""
+        measured.append(f"{_row_size(d)} rows: " + (f"{rss:.0f} MiB" if rss is not None else str(d)) + status)
         if b is not None:
             base.append(b)
     rss = [_rss_mib(d, False) for d in rows]
     explicit = next((d[k] for d in rows for k in ("flat", "met") if k in d), None)
     if explicit is not None:
         met = "met" if all(d.get("flat", d.get("met")) for d in rows) else "not met"
+    elif any(d.get("status", 200) != 200 for d in rows):
+        met = "not met (not every answer was HTTP 200)"
     elif len(rss) >= 2 and None not in rss:
         met = "met" if rss[-1] <= STREAM_FLAT * rss[0] else "not met"
     else:
         met = "?"
     comparison = (f"baseline RSS {', '.join(f'{b:.0f}' for b in base)} MiB; " if base else "") + \
-        f"flat: largest <= {STREAM_FLAT}x smallest"
+        f"flat: peak at the largest <= {STREAM_FLAT}x the peak at the smallest"
     return "; ".join(measured), comparison, met
 
 
