@@ -5,6 +5,12 @@ is a process with its own memory limit that opens a read-only snapshot (a RocksD
 the store; the server waits for its answer up to the timeout, and on timeout or crash kills it,
 starts a fresh one and answers with a clear error. The server keeps serving.
 
+Answers stream (query.answering): the worker writes a SELECT or CONSTRUCT answer down its pipe as
+Oxigraph produces it, and run() returns a Stream the server reads chunk by chunk while it sends
+them, so no answer is ever whole in either process. The time limit counts until the last byte:
+a watcher thread (_Run) kills and replaces a worker still running or streaming at the limit, even
+while the server waits on a slow client; a stream the server has begun sending then ends short.
+
 A worker checks each query before Oxigraph sees it (sparql_safety: no SERVICE, no update; parsed
 here, not on the server's event loop) and runs the checked text over the dataset the request names
 (FROM / FROM NAMED, or the protocol's default-graph-uri / named-graph-uri). Oxigraph itself cannot
@@ -23,7 +29,7 @@ Admission (WorkerPool.run), so that cheap queries keep flowing while expensive o
   is free, or running a query younger than `long_after`: a cheap query waits at most about
   `long_after` (plus a worker's start and the queries ahead of it), however many
   expensive ones arrive. The time a worker spends starting up is not counted in a query's time.
-No query is classified by its text: only by how long it has actually run.
+No query is classified by its text: only by how long it has actually run (streaming included).
 """
 
 from __future__ import annotations
