@@ -158,6 +158,13 @@ def test_credentials_come_from_the_environment_as_the_server_asks_and_are_never_
     assert len(refused.seen) == 2  # no point in trying the other graphs
 
 
+def test_basic_authentication_is_sent_only_over_https_or_to_this_machine():
+    from reasoner.store.remote import basic_allowed
+
+    assert basic_allowed("https://triples.hospital.example/gsp") and basic_allowed("http://127.0.0.1:8890/gsp")
+    assert basic_allowed("http://localhost:8890/gsp") and not basic_allowed("http://triples.hospital.example/gsp")
+
+
 def test_credentials_in_the_url_are_refused(store):
     result = CliRunner().invoke(main, ["push", "--store", str(store), "--to", "http://u:pw@127.0.0.1:9/gsp"])
     assert result.exit_code == 2 and "DORSUM_STORE_USER" in result.output and "pw" not in result.output.split("DORSUM")[0]

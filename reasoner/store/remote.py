@@ -5,7 +5,8 @@ graph, one graph per case), so the saved analytics queries join the same way on 
 
 - Credentials come from the environment only (DORSUM_STORE_USER, DORSUM_STORE_PASSWORD), never
   from the command line or the URL, and are never printed or logged. The scheme is the one the
-  server's 401 challenge asks for: HTTP Digest (Virtuoso) or Basic.
+  server's 401 challenge asks for: HTTP Digest (Virtuoso) or Basic (only over https or to this
+  machine: it sends the password readable).
 - TLS certificates are verified (DORSUM_STORE_CA_BUNDLE names extra CA certificates).
 - A connection error, a timeout, 429 or a 5xx is retried with exponential back-off (a bounded
   number of times; a numeric Retry-After is honoured up to the cap); any other 4xx is not retried
@@ -138,9 +139,18 @@ class _ChallengeAuth(httpx.Auth):
             except StopIteration:
                 pass
         elif "basic" in challenges:
+            if not basic_allowed(str(request.url)):
+                self._learnt["refused"] = True
+                return
             self._learnt["scheme"] = "basic"
             self._inner = httpx.BasicAuth(self._user, self._password)
             yield from self._inner.auth_flow(request)
+
+
+def basic_allowed(url: str) -> bool:
+    """Basic authentication sends the password readable: only over https, or to this machine."""
+    parts = urlsplit(url)
+    return parts.scheme == "https" or parts.hostname in ("localhost", "::1") or (parts.hostname or "").startswith("127.")
 
 
 def _verify(environ) -> ssl.SSLContext | bool:
@@ -229,6 +239,9 @@ class GraphStore:
                 where = response.headers.get("location", "nowhere")
                 return (f"{status}: redirected to {where}: not followed (dorsum follows only a 307/308 to the same "
                         "scheme, host and port)")
+            if status == 401 and self._learnt.get("refused"):
+                raise _Stop("the server asks for HTTP Basic authentication over plain http://, which would send the "
+                            "password readable to anyone on the way: use its https:// URL (Digest is sent either way)")
             if status == 401:
                 raise _Stop(f"401 for <{graph_iri}>: the server refused the credentials; set {ENV_USER} and "
                             f"{ENV_PASSWORD} ({server_message(response)})")
