@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,8 +26,8 @@ from reasoner.store.remote import push_store
 from virtuoso import normalised, virtuoso  # noqa: F401  (virtuoso: the session fixture)
 
 # saved queries known not to give the same rows on Virtuoso 7.2 yet (portable forms, checked on both
-# stores, are in issue 19's report). Strict: once a query is rewritten portably its test XPASSes and
-# fails, saying to remove its entry here.
+# stores, are in issue 19's report): each is a warning in the test's summary; once one gives the same
+# rows the test fails, saying to remove its entry here.
 NOT_PORTABLE = {
     "guideline-adherence": "Virtuoso 7.2 cannot compile a FILTER inside OPTIONAL on a variable bound outside it "
                            "(SP031 'selid is used outside its scope'), and subtracting two xsd:date values is not "
@@ -34,8 +35,7 @@ NOT_PORTABLE = {
     "red-flag-frequency": "Virtuoso divides an integer by an integer to an integer (SPARQL 1.1: a decimal), so share "
                           "is 0: 1000 * ?cases / xsd:decimal(?total) is portable",
 }
-SAVED = [pytest.param(p, marks=pytest.mark.xfail(reason=NOT_PORTABLE[p.stem], strict=True)) if p.stem in NOT_PORTABLE
-         else p for p in sorted((ROOT / "queries" / "analytics").glob("*.rq"))]
+SAVED = sorted((ROOT / "queries" / "analytics").glob("*.rq"))
 NO_WAIT = {"sleep": lambda s: None}
 
 
@@ -236,7 +236,10 @@ def remote_graphs(virtuoso) -> dict[str, int]:  # noqa: F811
     return {r["g"]["value"]: int(r["n"]["value"]) for r in rows["results"]["bindings"]}
 
 
-def test_virtuoso_holds_every_graph_whole_and_a_second_push_replaces_it(virtuoso, pushed):  # noqa: F811
+def test_virtuoso_holds_every_graph_and_gives_each_saved_querys_rows(virtuoso, pushed):  # noqa: F811
+    """One test, so that a run starts one Virtuoso even under xdist: every graph arrives whole, a
+    second push replaces (never adds), a wrong password stops the push; then each saved query gives
+    the same rows on Virtuoso's /sparql (the same text, prefixes included) as `dorsum query`."""
     store, output = pushed
     local = {g: len(t) for g, t in store_graph_triples(store).items()}
     assert f"wrote {len(local)} graphs ({sum(local.values())} triples)" in output
@@ -247,13 +250,20 @@ def test_virtuoso_holds_every_graph_whole_and_a_second_push_replaces_it(virtuoso
     result = CliRunner(env=wrong).invoke(main, ["push", "--store", str(store), "--to", virtuoso.crud_auth])
     assert result.exit_code == 1 and "refused the credentials" in result.output
 
-
-@pytest.mark.parametrize("query", SAVED, ids=lambda p: p.stem)
-def test_each_saved_query_gives_the_same_rows_on_virtuoso(virtuoso, pushed, query):  # noqa: F811
-    store, _ = pushed
-    local = CliRunner().invoke(main, ["query", "--name", query.stem, "--store", str(store), "--format", "json"])
-    assert local.exit_code == 0, local.output
-    embedded = json.loads(local.output)
-    remote = virtuoso.select(SPARQL_PREFIXES + query.read_text(encoding="utf-8"))
-    assert remote["head"]["vars"] == embedded["head"]["vars"]
-    assert normalised(remote) == normalised(embedded)
+    differ = {}
+    for query in SAVED:
+        res = CliRunner().invoke(main, ["query", "--name", query.stem, "--store", str(store), "--format", "json"])
+        assert res.exit_code == 0, res.output
+        embedded = json.loads(res.output)
+        try:
+            remote = virtuoso.select(SPARQL_PREFIXES + query.read_text(encoding="utf-8"))
+        except Exception as exc:  # noqa: BLE001 - SPARQLWrapper's errors carry Virtuoso's message
+            differ[query.stem] = " ".join(str(exc).split())[:300]
+            continue
+        if remote["head"]["vars"] != embedded["head"]["vars"] or normalised(remote) != normalised(embedded):
+            differ[query.stem] = f"embedded {normalised(embedded)[:3]} ... Virtuoso {normalised(remote)[:3]} ..."
+    for name in sorted(set(differ) & set(NOT_PORTABLE)):
+        warnings.warn(f"saved query {name} is not portable to Virtuoso yet: {NOT_PORTABLE[name]}", stacklevel=1)
+    assert not set(differ) - set(NOT_PORTABLE), {k: v for k, v in differ.items() if k not in NOT_PORTABLE}
+    assert not set(NOT_PORTABLE) - set(differ), (f"{sorted(set(NOT_PORTABLE) - set(differ))} now give the same rows "
+                                                 "on Virtuoso: remove them from NOT_PORTABLE")
