@@ -209,6 +209,29 @@ def test_n_quads_files_are_pushed_graph_by_graph_and_default_graph_triples_refus
     assert CliRunner().invoke(main, ["push", str(nq), "--store", str(store), "--to", server.url]).exit_code == 2
 
 
+def test_spark_results_go_into_the_same_case_graphs_as_the_embedded_store(scripted, store, tmp_path):
+    """`dorsum spark`'s nquads column is a case's result graph as canonical N-Quads in the default graph
+    (as `dorsum classify --format nquads` of one case): in_case_graph puts it in the case's graph,
+    under the IRI the embedded store gives it, blank nodes apart from other cases'."""
+    from reasoner.store.case_store import case_graph_iri
+    from reasoner.store.remote import in_case_graph
+
+    case_id = json.loads(VIGNETTES[0].read_text())["id"]
+    canonical = CliRunner().invoke(main, ["classify", str(VIGNETTES[0]), "--format", "nquads"]).output
+    (tmp_path / "spark.nq").write_text(in_case_graph(case_id, canonical) + in_case_graph("other", "_:c14n0 <urn:p> _:c14n1 .\n"))
+    server = scripted()
+    result = CliRunner().invoke(main, ["push", str(tmp_path / "spark.nq"), "--with-kb", "--to", server.url])
+    assert result.exit_code == 0, result.output
+    sent = {s[2]["graph"][0]: {str(t) for t in ox.parse(s[4], format=ox.RdfFormat.N_TRIPLES)} for s in server.seen}
+    expected = store_graph_triples(store)
+    assert set(sent) == {KB_GRAPH, case_graph_iri(case_id), case_graph_iri("other")}
+    assert case_graph_iri(case_id) in expected  # the graph IRI the embedded store gives the case
+    assert sent[case_graph_iri(case_id)] == {str(t) for t in ox.parse(canonical.encode(), format=ox.RdfFormat.N_TRIPLES)}
+    ground = lambda triples: {t for t in triples if "_:" not in t}  # noqa: E731 - blank nodes get fresh labels
+    assert ground(sent[KB_GRAPH]) == ground(expected[KB_GRAPH])  # as dorsum load stores it
+    assert len(sent[KB_GRAPH]) == len(expected[KB_GRAPH])
+
+
 # ---- against a real Virtuoso (tests/virtuoso.py) ----
 
 @pytest.fixture(scope="module")

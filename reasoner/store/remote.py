@@ -340,12 +340,40 @@ def push_store(store_path, url: str, only: set[str] | None = None, environ=None,
         return push_graphs(remote, store_graphs(store, only), progress, connections)
 
 
-def nquads_store(paths: Iterable, directory) -> str:
-    """Bulk-load N-Quads files (from `dorsum classify --format nquads`, or Spark) into a new embedded
-    store in `directory`, so that they are pushed graph by graph like a store; its path."""
+def in_case_graph(case_id: str, nquads: str | None) -> str:
+    """One case's result graph (N-Triples, or N-Quads of the default graph: the `nquads` column of
+    `dorsum spark`, `dorsum classify --format nquads` of one case) as N-Quads in the case's graph of
+    the embedded store, its blank nodes renamed apart from every other case's (canonical labels
+    such as _:c14n0 repeat from case to case, and one N-Quads file is one blank-node scope). An
+    error row (no graph: None) gives nothing."""
     import pyoxigraph as ox
 
+    if not nquads:
+        return ""
+
+    from .case_store import case_graph_iri
+
+    graph, fresh = ox.NamedNode(case_graph_iri(case_id)), {}
+
+    def node(term):
+        return fresh.setdefault(term, ox.BlankNode()) if isinstance(term, ox.BlankNode) else term
+
+    quads = [ox.Quad(node(q.subject), q.predicate, node(q.object), graph)
+             for q in ox.parse(nquads.encode("utf-8"), format=ox.RdfFormat.N_QUADS)]
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+
+
+def nquads_store(paths: Iterable, directory, kb=None) -> str:
+    """Bulk-load N-Quads files (a store's dump, or Spark's results through in_case_graph) into a new
+    embedded store in `directory`, with the knowledge base's graph when `kb` is given (as `dorsum
+    load` writes it), so that they are pushed graph by graph like a store; its path."""
+    import pyoxigraph as ox
+
+    from .case_store import store_kb
+
     store = ox.Store(str(directory))
+    if kb is not None:
+        store_kb(store, kb)
     for path in paths:
         try:
             store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
