@@ -165,6 +165,28 @@ def test_basic_authentication_is_sent_only_over_https_or_to_this_machine():
     assert basic_allowed("http://localhost:8890/gsp") and not basic_allowed("http://triples.hospital.example/gsp")
 
 
+def test_tls_certificates_are_verified_and_a_ca_bundle_can_be_added(scripted, store, tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not found (it makes the test's self-signed certificate)")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    server = scripted()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    url = server.url.replace("http://", "https://")
+    summary = push_store(store, url, environ={}, **NO_WAIT)
+    assert summary.graphs == 0 and "not trusted" in summary.stopped and summary.retries == 0
+    summary = push_store(store, url, environ={"DORSUM_STORE_CA_BUNDLE": str(cert)})
+    assert summary.ok and summary.graphs == 4
+
+
 def test_credentials_in_the_url_are_refused(store):
     result = CliRunner().invoke(main, ["push", "--store", str(store), "--to", "http://u:pw@127.0.0.1:9/gsp"])
     assert result.exit_code == 2 and "DORSUM_STORE_USER" in result.output and "pw" not in result.output.split("DORSUM")[0]

@@ -224,6 +224,9 @@ class GraphStore:
                 response = self.client.put(url, content=body, headers={"Content-Type": CONTENT_TYPE})
             except httpx.TransportError as exc:
                 why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if "CERTIFICATE_VERIFY_FAILED" in why:  # retrying cannot help; verification is never turned off
+                    raise _Stop(f"{self.url}: the server's TLS certificate is not trusted ({why}); give its CA "
+                                f"certificates in {ENV_CA_BUNDLE}") from None
                 if attempt >= self.retries:
                     raise _Stop(f"{self.url} cannot be reached ({why}) after {attempt} retries") from None
                 self._wait(attempt, None)
