@@ -10,7 +10,8 @@ to 2,000 cases, the bulk loader above (a PUT costs Virtuoso ~50 ms whatever its 
 every saved query on both: seconds (best of --repeat runs, each answer as SPARQL JSON: in process
 on the embedded store, over HTTP from Virtuoso's /sparql) and whether the rows are the same.
 
-`compare_queries(store_dir, virtuoso_url)` is the comparison alone, for bench/run.py or a notebook.
+`compare_queries(store_dir, virtuoso_url)` is the comparison alone; `side_by_side(store_dir)` starts a
+Virtuoso, bulk-loads the store into it and compares (for bench/run.py: one call a size).
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def compare_queries(store_dir, virtuoso_url: str, repeat: int = 3, timeout: floa
                 row["same_rows"] = normalised(answer) == normalised(local)
             rows.append(row)
     return rows
+
+
+def side_by_side(store_dir, via: str = "bulk", repeat: int = 3, queries: Path | None = None,
+                 buffers: int = 200000) -> list[dict]:
+    """For bench/run.py: a temporary Virtuoso holding the store at `store_dir` (written `via` push or
+    its bulk loader; `buffers` 8 kB pages of cache: 1.6 GB), each saved query compared on both
+    (compare_queries); the server is gone after."""
+    with Virtuoso(buffers=buffers) as server:
+        print(write_into(server, Path(store_dir), via), flush=True)
+        return compare_queries(store_dir, server.sparql, repeat, queries=queries)
 
 
 def build_store(n: int, tmp: Path, jobs: int) -> Path:
