@@ -21,6 +21,7 @@ from .case.intake import CaseInput, read_cases
 from .kb.knowledge_base import KnowledgeBase, load_kb
 from .case.intake import case_iri, error
 from .results.provenance import firings, new_result_graph, provenance_triples, result_node_triples
+from .results.stored import store_form, without_entailed_types
 from .results.triple_index import TripleIndex
 from .results.view import ResultView
 from .terms import ox_triples, rdflib_triples
@@ -39,6 +40,8 @@ class CaseResult:
     # what the result graph is made of: the case's triples (rdflib and pyoxigraph), its Derivation
     # (None for an invalid case) and the further pyoxigraph Triples (provenance, the result node)
     parts: tuple = ((), (), None, ())
+    # True: the store's form (results/stored.py): the further triples are the whole graph
+    stored: bool = False
     _graph: Graph | None = field(default=None, repr=False)
 
     @property
@@ -52,7 +55,7 @@ class CaseResult:
             case_triples, _case_ox, derivation, extra = self.parts
             g = new_result_graph() if derivation is not None else Graph()
             g += case_triples
-            if derivation is not None:
+            if derivation is not None and not self.stored:
                 g += derivation.triples
             # the runtime's cached conversion where there is one: provenance repeats the KB's terms
             convert = rdflib_triples if derivation is None or derivation.terms is None else derivation.terms.rdflib_triples
@@ -64,13 +67,24 @@ class CaseResult:
         """The result graph's triples as pyoxigraph Triples (possibly repeated), without building
         the rdflib graph: what a store writes."""
         _case_triples, case_ox, derivation, extra = self.parts
-        return list(case_ox) + (list(derivation.ox_triples) if derivation is not None else []) + list(extra)
+        return list(case_ox) + (list(derivation.ox_triples) if derivation is not None and not self.stored else []) + list(extra)
 
 
-def invalid_result(ci: CaseInput, errors: list[dict], kb: KnowledgeBase, json: dict | None = None) -> CaseResult:
-    """The result of a case no rule runs on: its result node with status invalid and its errors."""
+def invalid_result(ci: CaseInput, errors: list[dict], kb: KnowledgeBase, json: dict | None = None,
+                   stored: bool = False) -> CaseResult:
+    """The result of a case no rule runs on: its result node with status invalid and its errors
+    (stored: in the store's form, without the types the ontology entails)."""
     node = result_node_triples(ci.iri or case_iri(ci.case_id), "invalid", kb, errors)
-    return CaseResult(ci.case_id, "invalid", json or {}, ci.source, ((), (), None, node))
+    if stored:
+        node = without_entailed_types(node, kb)
+    return CaseResult(ci.case_id, "invalid", json or {}, ci.source, ((), (), None, node), stored=stored)
+
+
+def stored_result(ci: CaseInput, converted: list, derivation, extra: list, fired: list, kb: KnowledgeBase) -> CaseResult:
+    """A classified case in the store's form (results/stored.py): what the KB graph holds or the
+    ontology entails left out, with the summary of its result."""
+    triples = store_form(ci.iri, [*converted, *derivation.ox_triples, *extra], fired, kb)
+    return CaseResult(ci.case_id, "classified", {}, ci.source, ((), (), derivation, triples), stored=True)
 
 
 def sharing_nodes(prepared: list) -> set[int]:
@@ -178,8 +192,9 @@ class Classifier:
     def classify_many(self, inputs: list[CaseInput], view: bool = True) -> list[CaseResult]:
         """Classify a chunk of cases with one engine run (see Engine.derive_batch): the same
         results as classify_input one by one, at a fraction of the cost per case. With
-        view=False the JSON view is skipped and the result graphs leave the rules' statements and
-        references to the knowledge-base graph (a store needs only the case's own triples)."""
+        view=False the JSON view is skipped and the result graphs are in the store's form
+        (results/stored.py): the rules' statements, references and associations are left to the
+        knowledge-base graph, the types the ontology entails are left out, a summary is added."""
         prepared = self.prepare(inputs)
         shared = sharing_nodes(prepared) if len(inputs) > 1 else set()
         if shared:  # cases that would meet in one store: each one alone, the others together
@@ -208,17 +223,19 @@ class Classifier:
         out = []
         for ci, p, errs in zip(inputs, prepared, errors):
             if errs or p is None:
-                out.append(invalid_result(ci, errs, self.kb, self.view.invalid(ci.case_id, errs) if view else {}))
+                out.append(invalid_result(ci, errs, self.kb, self.view.invalid(ci.case_id, errs) if view else {},
+                                          stored=not view))
                 continue
             triples, converted = p
             derivation = derivations[ci.iri]
             fired = firings(ci.iri, converted, derivation, self.kb, self.ctx)  # the PROV and the view come from these
             extra = provenance_triples(ci.iri, converted, derivation, self.kb, self.ctx, self_contained=view, fired=fired)
             extra += result_node_triples(ci.iri, "classified", self.kb)
+            if not view:
+                out.append(stored_result(ci, converted, derivation, extra, fired, self.kb))
+                continue
             r = CaseResult(ci.case_id, "classified", {}, ci.source, (triples, converted, derivation, extra))
-            if view:
-                r.json = self.view.classified(ci.case_id, ci.iri,
-                                              TripleIndex([*triples, *derivation.triples]), fired)
+            r.json = self.view.classified(ci.case_id, ci.iri, TripleIndex([*triples, *derivation.triples]), fired)
             out.append(r)
         return out
 

@@ -26,6 +26,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from ..namespaces import DORSUM, PROV
 from ..terms import json_number, ox_triples, to_ox, to_rdflib
+from .stored import association_iri
 from .triple_index import TripleIndex
 
 SOURCE_RELATIONS = (DCTERMS.source, DORSUM.confirmedBy, DORSUM.refinedBy, DORSUM.conflictsWith)
@@ -163,6 +164,7 @@ class InputFinding:
     path: str
     label: str                 # "path = value", as the user wrote the value
     values: tuple
+    prop: ox.NamedNode | None = None   # the input property (the rule's dorsum:becauseOf)
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def firings(case_iri: str, case_triples: list, derivation, kb, ctx) -> list[Firi
         for prop in sorted(named.get((c, _BECAUSE), ()), key=lambda x: x.value):
             for f_iri, path, values in _input_findings(case_iri, case_index, lookups, prop):
                 shown = ", ".join(_show(v, lookups.notation, ctx) for v in values)
-                findings.append(InputFinding(f_iri, path, f"{path} = {shown}", tuple(values)))
+                findings.append(InputFinding(f_iri, path, f"{path} = {shown}", tuple(values), prop))
         out.append(Firing(
             conclusion=c, rule=rule_str, statements=tuple(statements), statements_named=bool(cited),
             departs=tuple(sorted(named.get((c, _DEPARTS_FROM), ()), key=lambda x: x.value)),
@@ -219,6 +221,8 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
     terms, as a store writes them; the rdflib graph converts them (terms.rdflib_triples)."""
     if fired is None:
         fired = firings(case_iri, case_triples, derivation, kb, ctx)
+    if not self_contained:  # the store's form: the KB graph holds rules, statements, references
+        return _stored_provenance(fired)
     out: list = []
     T = ox.Triple
 
@@ -263,17 +267,42 @@ def provenance_triples(case_iri: str, case_triples: list, derivation, kb, ctx, s
             add(f_iri, _FINDING_PATH, ox.Literal(finding.path))
             add(f_iri, _ABOUT, case)
             add(f_iri, _LABEL, ox.Literal(finding.label))
-            for v in finding.values:
-                for item in (v if isinstance(v, list) else [v]):
-                    add(f_iri, _VALUE, item)
+            _values(add, f_iri, finding)
             add(act, _USED, f_iri)
             add(c, _DERIVED, f_iri)
-    if not self_contained:  # in the store, rules, statements and references live in the KB graph
-        return out
     for rule in sorted(rules_used):
         out += lookups.rule_copy(kb_graph, rule)
     for stmt in sorted(x.value for x in statements_used):
         out += lookups.statement_copy(kb_graph, stmt)
+    return out
+
+
+def _values(add, f_iri, finding: InputFinding) -> None:
+    for v in finding.values:
+        for item in (v if isinstance(v, list) else [v]):
+            add(f_iri, _VALUE, item)
+
+
+def _stored_provenance(fired: list[Firing]) -> list:
+    """The PROV-O of a case as the store keeps it (results/stored.py): what the knowledge-base graph
+    holds or the ontology entails is left out. Each conclusion's firing (<conclusion>/activity, as
+    in a result graph) names the rule's one association in the KB graph (<rule>/association) and
+    used its premises and input findings. A statement the rule did not name is written (the saved
+    queries count them); a pathway it did not name is the rule's own dorsum:inPathway, left to the
+    KB graph. An input finding is its dorsum:findingPath: its value is the case's own triple of the
+    property with that dorsum:jsonPath, in the same graph; its label ("path = value") and its case
+    (the graph it is in) are left out too."""
+    out: list = []
+    T = ox.Triple
+    for f in fired:
+        c = f.conclusion
+        if not f.statements_named:
+            out += [T(c, _SUPPORTED_BY, stmt) for stmt in f.statements]
+        act = ox.NamedNode(c.value + "/activity")
+        out += [T(c, _GENERATED_BY, act), T(act, _QUALIFIED, association_iri(f.rule))]
+        out += [T(act, _USED, premise) for premise in f.premises]
+        for finding in f.findings:
+            out += [T(finding.iri, _FINDING_PATH, ox.Literal(finding.path)), T(act, _USED, finding.iri)]
     return out
 
 

@@ -179,9 +179,14 @@ def _nt_lines(g: Graph) -> str:
 
 
 def store_kb(store: ox.Store, kb) -> None:
-    """Load the knowledge base once into its own graph, with its version and hash (replacing any older one)."""
+    """Load the knowledge base once into its own graph, with its version and hash and every rule's
+    one prov:Association, which the case graphs' rule firings name (replacing any older one)."""
+    from ..results.stored import rule_associations
+    from ..terms import rdflib_triples
+
     g = Graph()
     g += kb.graph
+    g += rdflib_triples(rule_associations(kb))
     g.add((KB_INFO, DORSUM.knowledgeBaseVersion, Literal(kb.version)))
     g.add((KB_INFO, DORSUM.knowledgeBaseSha256, Literal(kb.sha256)))
     update = f"DROP SILENT GRAPH <{KB_GRAPH}> ;\nINSERT DATA {{ GRAPH <{KB_GRAPH}> {{\n{_nt_lines(g)}}} }}"

@@ -115,7 +115,7 @@ class ParallelLoad:
         from ..pipeline import invalid_result
         from ..repro.run_manifest import graph_record
 
-        result = invalid_result(ci, intake_errors + [repeated], self.kb)
+        result = invalid_result(ci, intake_errors + [repeated], self.kb, stored=True)  # as a worker makes it
         return stored_case(result, graph_record(result) if self.records else None)
 
     def close(self) -> None:
