@@ -152,6 +152,15 @@ def test_dorsum_spark_writes_partitioned_parquet_and_a_manifest(spark, tmp_path)
     bad = CliRunner().invoke(main, [*args[:3], str(tmp_path / "other"), "--partition-by", "actions"])
     assert bad.exit_code == 2 and "list column" in bad.output
 
+    # Parquet in (the cases in a string column named by --json-column), Parquet out
+    spark.createDataFrame([(lines[0],), (lines[-1],)], "referral string").write.parquet(str(tmp_path / "pq"))
+    pq = CliRunner().invoke(main, ["spark", str(tmp_path / "pq"), "--out", str(tmp_path / "pq-out"),
+                                   "--json-column", "referral", "--master", "local[2]"])
+    assert pq.exit_code == 1, pq.output  # lines[-1] is the invalid case
+    got = spark.read.parquet(str(tmp_path / "pq-out")).collect()  # a Parquet input's row order is Spark's
+    assert sorted((r["case_id"], r["status"]) for r in got) == sorted([(rows[0]["case_id"], "classified"),
+                                                                        (rows[-1]["case_id"], "invalid")])
+
 
 def test_without_pyspark_the_command_names_the_extra(monkeypatch):
     import sys
