@@ -2,7 +2,7 @@
 path compares with `dorsum load --jobs 2` on the same cases in the same run. Not a test.
 
     python bench/spark_bench.py --cases 10000        # what `make bench` asks: 10k cases
-    python bench/spark_bench.py --cases 1000 --json  # the figures as JSON
+    python bench/spark_bench.py --cases 1000 --json  # the figures as JSON (--no-nquads: without that column)
 
 spark_scaling(n) generates n deterministic synthetic cases (bench/corpus.py) as JSON Lines and, for
 each master, starts a local SparkSession (JVM start-up not timed), then times the whole job
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
 
-def spark_run(cases: Path, master: str, out: Path) -> dict:
+def spark_run(cases: Path, master: str, out: Path, nquads: bool = True) -> dict:
     """One Spark job over `cases` on `master`: seconds and cases/s (session start-up excluded)."""
     from reasoner.spark import classify_dataframe, local_session, read_cases
     from reasoner.spark.output import write_parquet
@@ -41,7 +41,7 @@ def spark_run(cases: Path, master: str, out: Path) -> dict:
     spark = local_session(master, f"dorsum-bench-{master}", **{"spark.default.parallelism": master[6:-1] or "1"})
     try:
         start = time.perf_counter()
-        counts = write_parquet(classify_dataframe(read_cases(spark, [str(cases)])), str(out))
+        counts = write_parquet(classify_dataframe(read_cases(spark, [str(cases)]), nquads=nquads), str(out))
         seconds = time.perf_counter() - start
     finally:
         spark.stop()
@@ -63,19 +63,20 @@ def load_run(cases: Path, store: Path, jobs: int = 2) -> dict:
     return {"jobs": jobs, "cases": n, "seconds": round(seconds, 2), "cases_per_s": round(n / seconds, 2)}
 
 
-def spark_scaling(n: int = 10_000, seed: int = 42) -> dict:
-    """local[1] against local[2] (the scaling ratio), and local[2] against `dorsum load --jobs 2`."""
+def spark_scaling(n: int = 10_000, seed: int = 42, nquads: bool = True) -> dict:
+    """local[1] against local[2] (the scaling ratio), and local[2] against `dorsum load --jobs 2`;
+    nquads=False leaves the canonical N-Quads column out (about half of a case's cost)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     work = Path(tempfile.mkdtemp(prefix="dorsum-spark-bench-"))
     try:
         cases = work / "cases.jsonl"
         corpus.write(cases, n, seed)
-        one = spark_run(cases, "local[1]", work / "out-1")
-        two = spark_run(cases, "local[2]", work / "out-2")
+        one = spark_run(cases, "local[1]", work / "out-1", nquads)
+        two = spark_run(cases, "local[2]", work / "out-2", nquads)
         load = load_run(cases, work / "store", jobs=2)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"cases": n, "cpus": os.cpu_count(), "load_average": os.getloadavg()[0],
+    return {"cases": n, "nquads": nquads, "cpus": os.cpu_count(), "load_average": os.getloadavg()[0],
             "local[1]": one, "local[2]": two, "scaling_ratio": round(two["cases_per_s"] / one["cases_per_s"], 2),
             "load_jobs_2": load, "spark_local2_vs_load": round(two["cases_per_s"] / load["cases_per_s"], 2)}
 
@@ -84,13 +85,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--no-nquads", action="store_true", help="leave the canonical N-Quads column out")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
-    r = spark_scaling(args.cases, args.seed)
+    r = spark_scaling(args.cases, args.seed, nquads=not args.no_nquads)
     if args.json:
         print(json.dumps(r, indent=2))
         return
-    print(f"Spark, {r['cases']} cases ({r['cpus']} CPUs, load average {r['load_average']:.1f}):")
+    print(f"Spark, {r['cases']} cases{'' if r['nquads'] else ' without N-Quads'} ({r['cpus']} CPUs, load average {r['load_average']:.1f}):")
     for key in ("local[1]", "local[2]"):
         print(f"  {key}: {r[key]['cases_per_s']} cases/s ({r[key]['seconds']} s)")
     print(f"  scaling local[2] / local[1]: {r['scaling_ratio']}x")
