@@ -18,7 +18,7 @@ Measures, on a deterministic synthetic corpus (bench/corpus.py):
    warm p50, the naive ratio and the load's cases/s beside those of an older commit (`--base`, a
    `git worktree` measured in the same run: bench/base.py).
 
-Usage: python bench/run.py [--sizes 1000,10000] [--full] [--jobs 1,2] [--naive 2] [--no-endpoint]
+Usage: python bench/run.py [--sizes 1000,10000] [--full] [--jobs 1,2] [--naive 1] [--no-endpoint]
        [--base REV | --no-base] [--base-naive] [--base-load-size N] [--latency-rounds 2] [--latency-cases 200]
        [--stream-rows 10000,100000,1000000]
        [--quick] [--out bench/RESULTS.md]
@@ -145,7 +145,8 @@ def compared(args, load: dict, tmp: Path) -> dict:
                     old["naive"] = dict(head["naive"], reused=True)
                 else:
                     old["naive"] = figure(tree, "naive", args.naive)
-                    print(f"  base {args.base}: naive {old['naive']['cases_per_s']:.3f} cases/s")
+                    print(f"  base {args.base}: naive {old['naive']['cases_per_s']:.3f} cases/s; conclusions identical: "
+                          f"{old['naive']['same']} {old['naive']['diffs'] or ''}")
 
     if args.base:
         with worktree(args.base) as (tree, commit):
@@ -167,7 +168,8 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="add 100,000 cases")
     ap.add_argument("--quick", action="store_true", help="a check of the harness: 300 cases, --jobs 2, one naive "
                     "case, 50 latency cases, small streaming sizes; written to /tmp unless --out")
-    ap.add_argument("--naive", type=int, default=None, help="cases for the naive pipeline (about a minute each; default 2)")
+    ap.add_argument("--naive", type=int, default=None, help="cases for the naive pipeline (a minute or more each, also "
+                    "under --base; default 1)")
     ap.add_argument("--no-endpoint", action="store_true", help="skip the endpoint throughput (8 clients)")
     ap.add_argument("--jobs", default=None, help="`dorsum load --jobs` values to measure at each size (default 1,2)")
     ap.add_argument("--base", default="v0.2.0", help="the commit to compare the warm p50, the naive ratio and the "
@@ -185,7 +187,7 @@ def main() -> None:
     q = args.quick
     args.sizes = args.sizes or ("300" if q else "1000,10000")
     args.jobs = args.jobs or ("2" if q else "1,2")
-    args.naive = args.naive if args.naive is not None else (1 if q else 2)
+    args.naive = args.naive if args.naive is not None else 1
     args.latency_cases = args.latency_cases or (50 if q else 200)
     args.stream_rows = args.stream_rows or ("1000,10000" if q else "10000,100000,1000000")
     args.out = args.out or ("/tmp/dorsum-bench-quick.md" if q else str(ROOT / "bench" / "RESULTS.md"))
@@ -248,7 +250,8 @@ def main() -> None:
                 lines.append(f"\n{args.base}: load {old['load']['cases_per_s']:.1f} cases/s, naive "
                              f"{old['naive']['cases_per_s']:.3f} cases/s"
                              + (" (the same knowledge base: the naive pipeline's work is the same, measured once)"
-                                if old["naive"].get("reused") else "") + f", ratio {old_ratio:.0f}x")
+                                if old["naive"].get("reused") else "") + f", ratio {old_ratio:.0f}x; conclusions "
+                             f"identical on the sample: {old['naive']['same']}")
         st = stages(loads[0]["src"], tmp)
         print("where a case's time goes (ms/case, %d cases): " % loads[0]["n"] + "; ".join(f"{k} {v:.2f}" for k, v in st.items()))
         lines += ["", f"## Where a case's time goes ({loads[0]['n']} cases, chunks of 200, one thread)\n",
@@ -275,7 +278,10 @@ def main() -> None:
             lines += ["", f"## Endpoint: saved analytics queries, 8 concurrent clients, store of {loads[-1]['n']} cases\n",
                       f"{ep['queries']} queries, {ep['qps']:.1f} queries/s, p50 {ep['p50_ms']:.0f} ms, p95 {ep['p95_ms']:.0f} ms, "
                       f"errors {ep['errors']}"]
-        stream = targets.streaming(largest, [int(x) for x in args.stream_rows.split(",") if x])
+        wanted = [int(x) for x in args.stream_rows.split(",") if x]  # a LIMIT above the store's quads is no bigger answer
+        stream = targets.streaming(largest, [r for r in wanted if r <= ceiling["quads"]] or wanted[:1])
+        stream["skipped"] = [r for r in wanted if r > ceiling["quads"]]
+        stream["quads"] = ceiling["quads"]
         if "rows" in stream:
             lines += ["", f"## Streaming results: the server's RSS as results grow (bench/streaming.py, store of "
                       f"{sizes[-1]} cases)\n", "```", stream["table"], "```"]
@@ -297,6 +303,10 @@ def main() -> None:
         rows = targets.block(n=sizes[-1], queries=queries, endpoint=ep, quads=quads,
                              ceiling={"load": cmp_load, "ceiling": ceiling}, stream=stream, flagged=flagged,
                              sizes=prof_sizes, base=base_rows)
+        if args.naive:
+            rows.append(("naive pipeline: its conclusions equal dorsum's", f"{head['naive']['same']} on {args.naive} "
+                         f"cases {head['naive']['diffs'] or ''}".strip(), f"{old['naive']['same']} at base" if old else "",
+                         "yes" if head["naive"]["same"] else "no"))
         wall = time.perf_counter() - started
         printed, md = targets.render(rows, targets.title(sizes[-1], wall / 60))
         lines = lines[:4] + md + [""] + lines[4:]

@@ -162,6 +162,8 @@ def streaming_lines(st: dict) -> tuple[str, str, str]:
         met = "?"
     comparison = (f"baseline RSS {', '.join(f'{b:.0f}' for b in base)} MiB; " if base else "") + \
         f"flat: peak at the largest <= {STREAM_FLAT}x the peak at the smallest"
+    if st.get("skipped"):
+        measured.append(f"{', '.join(map(str, st['skipped']))} rows: not measured (the store has {st['quads']} quads)")
     return "; ".join(measured), comparison, met
 
 
