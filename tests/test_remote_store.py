@@ -32,8 +32,6 @@ NOT_PORTABLE = {
     "guideline-adherence": "Virtuoso 7.2 cannot compile a FILTER inside OPTIONAL on a variable bound outside it "
                            "(SP031 'selid is used outside its scope'), and subtracting two xsd:date values is not "
                            "SPARQL 1.1 (Oxigraph gives a duration, Virtuoso seconds)",
-    "red-flag-frequency": "Virtuoso divides an integer by an integer to an integer (SPARQL 1.1: a decimal), so share "
-                          "is 0: 1000 * ?cases / xsd:decimal(?total) is portable",
 }
 SAVED = sorted((ROOT / "queries" / "analytics").glob("*.rq"))
 NO_WAIT = {"sleep": lambda s: None}
