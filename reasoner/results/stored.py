@@ -3,7 +3,8 @@
 The store holds the knowledge base once, in its own graph, and each case in its own graph
 (store/case_store.py). A stored case graph therefore leaves out what the knowledge base already
 says or entails, and adds a summary the saved analytics queries read without joins:
-- no rdf:type the ontology entails from the other triples of the graph: owl:Thing, a superclass
+- no rdf:type the ontology entails from the other triples of the graph (except the case node's own
+  class, `?c a dorsum:Case`, where analysts' queries start): owl:Thing, a superclass
   of another type of the same node (rdfs:subClassOf, transitively), or a class a property's
   rdfs:domain or rdfs:range gives (prov:Entity, dorsum:Conclusion, dorsum:InputFinding,
   prov:Activity, ...). The knowledge base's axioms give them back (RDFS entailment);
@@ -131,7 +132,17 @@ def store_form(case_iri: str, whole: list, fired: list, kb) -> list:
     keeps its becauseOf), with the summary."""
     said = {(f.conclusion, x.prop) for f in fired for x in f.findings}
     kept = [t for t in whole if t.predicate != _BECAUSE or (t.subject, t.object) not in said]
-    return without_entailed_types(kept, kb) + summary_triples(case_iri, whole, kb)
+    return without_entailed_types(kept, kb) + case_types(case_iri, whole, kb) + summary_triples(case_iri, whole, kb)
+
+
+def case_types(case_iri: str, triples: list, kb) -> list:
+    """The case node's own most specific types (dorsum:Case), kept although its properties' domains
+    entail them: `?c a dorsum:Case` is where an analyst's query starts (one quad a case)."""
+    ax = _axioms(kb)
+    case = ox.NamedNode(case_iri)
+    mine = {t.object for t in triples if t.subject == case and t.predicate == _TYPE}
+    implied = set().union(*(ax.strict_supers(c) for c in mine)) if mine else set()
+    return [ox.Triple(case, _TYPE, c) for c in sorted(mine - implied - {_THING}, key=lambda c: c.value)]
 
 
 def summary_triples(case_iri: str, triples: list, kb) -> list:
