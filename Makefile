@@ -61,7 +61,7 @@ demo: install    ## classify the bundled example cases, print a report for each,
 
 test: install browser virtuoso  ## run the test suite
 	$(BIN)/dorsum --version
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 check: install   ## reason over, validate and QA the knowledge base; rule test manifests; statement -> rule -> test coverage
 	$(BIN)/dorsum check

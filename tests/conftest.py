@@ -107,3 +107,17 @@ def shared_check_reports(monkeypatch):
 def requires_java():
     return pytest.mark.skipif(shutil.which("java") is None,
                               reason="needs Java for the HermiT reasoner (install default-jre-headless)")
+
+
+# Tests that share an expensive session fixture (a running dorsum serve and Chromium, a Spark JVM,
+# a Virtuoso server) run in one pytest-xdist worker (`make test` uses --dist loadgroup), so the
+# fixture starts once per run instead of once per worker.
+XDIST_GROUPS = {"browser": "browser", "test_spark.py": "spark", "test_remote_store.py": "virtuoso"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(ROOT / "tests").parts
+        group = XDIST_GROUPS.get(parts[0])
+        if group:
+            item.add_marker(pytest.mark.xdist_group(name=group))
