@@ -271,14 +271,7 @@ def pathway_dot(kb: KnowledgeBase, pw: Pathway) -> str:
     style = STYLE
     for nid in sorted(pw.nodes):
         n = pw.nodes[nid]
-        attrs = dict(style[n.kind], **{"class": n.kind})
-        if n.kind == "outcome":
-            attrs["fillcolor"] = colours.get(n.category, "#ffffff")
-        if n.tooltip:
-            attrs["tooltip"] = n.tooltip
-        if n.url:
-            attrs["URL"] = n.url
-        dot.node(nid, n.label, **attrs)
+        dot.node(nid, n.label, **node_attrs(n, colours))
     for x in sorted(pw.edges, key=lambda x: (x.src, x.dst, x.label, x.optional, x.isa)):
         dot.edge(x.src, x.dst, **edge_attrs(x))
     with dot.subgraph(name="cluster_legend") as leg:
@@ -292,6 +285,19 @@ def pathway_dot(kb: KnowledgeBase, pw: Pathway) -> str:
         leg.node("legend/dashed", "dashed edge: read in OPTIONAL / NOT EXISTS\\n(absent, unknown or optional)",
                  shape="plaintext", **{"class": "legend"})
     return dot.source
+
+
+def node_attrs(n: Node, colours: dict, **attrs) -> dict:
+    """A node's DOT attributes: its kind's style and class, an outcome's category colour, its
+    tooltip and link (the one sheet and the per-pathway diagrams draw nodes alike)."""
+    attrs = dict(STYLE[n.kind], **{"class": n.kind}, **attrs)
+    if n.kind == "outcome":
+        attrs["fillcolor"] = colours.get(n.category, "#ffffff")
+    if n.tooltip:
+        attrs["tooltip"] = n.tooltip
+    if n.url:
+        attrs["URL"] = n.url
+    return attrs
 
 
 def edge_attrs(x: Edge, **attrs) -> dict:

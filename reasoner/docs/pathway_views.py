@@ -53,7 +53,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from ..kb.knowledge_base import KnowledgeBase
 from ..namespaces import DORSUM
 from .catalogue import rule_slug
-from .pathway import PALETTE, STYLE, Edge, Node, Pathway, PathwayDiagram, edge_attrs, parsed_rules, pathway
+from .pathway import PALETTE, Edge, Node, Pathway, PathwayDiagram, edge_attrs, node_attrs, parsed_rules, pathway
 from .terms import first, instances, label, local, subclasses, types
 
 
@@ -279,14 +279,7 @@ def view_dot(slug: str, title: str, nodes: dict[str, Node], edges: list[Edge], c
     colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(categories))}
     for vid in sorted(nodes):
         n = nodes[vid]
-        attrs = dict(STYLE[n.kind], **{"class": n.kind, "id": vid})
-        if n.kind == "outcome":
-            attrs["fillcolor"] = colours.get(n.category, "#ffffff")
-        if n.tooltip:
-            attrs["tooltip"] = n.tooltip
-        if n.url:
-            attrs["URL"] = n.url
-        dot.node(vid, n.label, **attrs)
+        dot.node(vid, n.label, **node_attrs(n, colours, id=vid))
     for x in edges:
         dot.edge(x.src, x.dst, **edge_attrs(x, **{"id": f"edge-{x.src}--{x.dst}", "class": "edge"}))
     return dot.source
