@@ -40,6 +40,26 @@ class CaseContext:
         walk(self.context)
         return tuple(out)
 
+    @cached_property
+    def key_of_property(self) -> dict[str, tuple[str, dict]]:
+        """Property IRI -> (the JSON key that writes it, the key's term definition), over the
+        context and the contexts scoped in it, the first definition winning: the one reverse map
+        the validator's error paths and the workbench's form both read."""
+        prefixes = {k: v for k, v in self.context.items() if isinstance(v, str) and not k.startswith("@")}
+        out: dict[str, tuple[str, dict]] = {}
+
+        def walk(c: dict) -> None:
+            for key, value in c.items():
+                if key.startswith("@") or not isinstance(value, dict) or "@id" not in value:
+                    continue
+                pre, sep, local = value["@id"].partition(":")
+                iri = prefixes[pre] + local if sep and pre in prefixes else value["@id"]
+                out.setdefault(iri, (key, value))
+                if isinstance(value.get("@context"), dict):
+                    walk(value["@context"])
+        walk(self.context)
+        return out
+
     def slug(self, iri: str) -> str:
         """The slug a user wrote for an enumerated value IRI (e.g. ...depth-deep -> deep)."""
         for prefix in self.vocab_prefixes:

@@ -142,10 +142,10 @@ def build_proof(result, view) -> dict:
     def rank(c):
         kind = _kind_of(g, view, c)
         return (order.get(kind.cls, len(order)) if kind is not None else len(order), conclusion_label(g, view, c), str(c))
-    for c in sorted(conclusions, key=rank):
+    ordered = sorted(conclusions, key=rank)
+    for c in ordered:
         b.conclusion(c)
     used = {p for n in b.nodes.values() if n.get("kind") == "conclusion" for p in n["premises"]}
-    roots = [str(c) for c in sorted(conclusions, key=rank)
-             if b.nodes[str(c)]["shown_as"] is not None or str(c) not in used]
+    roots = [str(c) for c in ordered if b.nodes[str(c)]["shown_as"] is not None or str(c) not in used]
     return {"note": PROOF_NOTE, "roots": roots, "nodes": {k: b.nodes[k] for k in sorted(b.nodes)}}
 

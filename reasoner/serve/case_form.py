@@ -30,30 +30,6 @@ BOUNDS = (("minimum", SH.minInclusive), ("maximum", SH.maxInclusive),
           ("exclusive_minimum", SH.minExclusive), ("exclusive_maximum", SH.maxExclusive))
 
 
-def _expand(value: str, prefixes: dict) -> str:
-    head, _, tail = value.partition(":")
-    return prefixes[head] + tail if head in prefixes and not tail.startswith("//") else value
-
-
-def context_keys(context: dict) -> tuple[dict, dict]:
-    """(property IRI -> (key, term definition)), and key -> position, from a JSON-LD context and
-    the contexts scoped in it."""
-    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("/", "#"))}
-    keys: dict = {}
-    order: dict = {}
-
-    def walk(ctx: dict) -> None:
-        for key, value in ctx.items():
-            if key.startswith("@") or not isinstance(value, dict) or "@id" not in value:
-                continue
-            keys.setdefault(_expand(value["@id"], prefixes), (key, value))
-            order.setdefault(key, len(order))
-            if isinstance(value.get("@context"), dict):
-                walk(value["@context"])
-    walk(context)
-    return keys, order
-
-
 def _text(g: Graph, node, *props) -> str | None:
     for p in props:
         values = sorted(g.objects(node, p), key=lambda v: (getattr(v, "language", None) not in (None, "en"), str(v)))
@@ -69,7 +45,8 @@ def _number(v):
 class FormBuilder:
     def __init__(self, kb, ctx):
         self.shapes, self.onto = kb.case_shapes, kb.graph
-        self.keys, self.order = context_keys(ctx.context)
+        self.keys = ctx.key_of_property
+        self.order = {key: i for i, key in enumerate(ctx.ordered_terms)}
 
     def property_shapes(self, targets: list) -> dict:
         """path IRI -> its property shapes, over the node shapes given."""

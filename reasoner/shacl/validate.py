@@ -80,19 +80,7 @@ class CaseValidator:
     @cached_property
     def key_of(self) -> dict[str, str]:
         """Property IRI -> the JSON key that writes it."""
-        out: dict[str, str] = {}
-        prefixes = {"dorsum": "https://w3id.org/dorsum/", "xsd": "http://www.w3.org/2001/XMLSchema#"}
-
-        def walk(ctx):
-            for key, val in ctx.items():
-                if key.startswith("@") or not isinstance(val, dict) or "@id" not in val:
-                    continue
-                pre, _, local = val["@id"].partition(":")
-                out.setdefault(prefixes.get(pre, pre + ":") + local, key)
-                if isinstance(val.get("@context"), dict):
-                    walk(val["@context"])
-        walk(self.ctx.context)
-        return out
+        return {iri: key for iri, (key, _term) in self.ctx.key_of_property.items()}
 
     def node_path(self, graph: Graph, node, case) -> str:
         parts = []
