@@ -25,14 +25,10 @@ from reasoner.namespaces import KB_GRAPH, SPARQL_PREFIXES
 from reasoner.store.remote import push_store
 from virtuoso import normalised, virtuoso  # noqa: F401  (virtuoso: the session fixture)
 
-# saved queries known not to give the same rows on Virtuoso 7.2 yet (portable forms, checked on both
-# stores, are in issue 19's report): each is a warning in the test's summary; once one gives the same
-# rows the test fails, saying to remove its entry here.
-NOT_PORTABLE = {
-    "guideline-adherence": "Virtuoso 7.2 cannot compile a FILTER inside OPTIONAL on a variable bound outside it "
-                           "(SP031 'selid is used outside its scope'), and subtracting two xsd:date values is not "
-                           "SPARQL 1.1 (Oxigraph gives a duration, Virtuoso seconds)",
-}
+# saved queries known not to give the same rows on Virtuoso 7.2 yet, name -> why: each is a warning in
+# the test's summary; once one gives the same rows the test fails, saying to remove its entry here.
+# None today (guideline-adherence was, until its day counts became portable day numbers).
+NOT_PORTABLE: dict = {}
 SAVED = sorted((ROOT / "queries" / "analytics").glob("*.rq"))
 NO_WAIT = {"sleep": lambda s: None}
 
