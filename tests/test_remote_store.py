@@ -252,14 +252,15 @@ def test_spark_results_go_into_the_same_case_graphs_as_the_embedded_store(script
 
 @pytest.fixture(scope="module")
 def pushed(virtuoso, tmp_path_factory):  # noqa: F811
-    """The test corpus (the vignettes, dates added to every third) in an embedded store, pushed into Virtuoso."""
+    """The test corpus (the vignettes, dates added to every third, some without the steps' dates) in an
+    embedded store, pushed into Virtuoso."""
     tmp = tmp_path_factory.mktemp("corpus")
     lines = []
     for i, p in enumerate(VIGNETTES):
         case = json.loads(p.read_text())
-        if i % 3 == 0:
-            case["dates"] = {"first_seen": "2026-02-26", "ultrasound": "2026-03-02" if i % 2 else "2026-03-20",
-                             "referral": "2026-03-01"}
+        if i % 3 == 0:  # every ninth has only first_seen: its steps are not recorded yet
+            case["dates"] = {"first_seen": "2026-02-26"} if i % 9 == 6 else {
+                "first_seen": "2026-02-26", "ultrasound": "2026-03-02" if i % 2 else "2026-03-20", "referral": "2026-03-01"}
         lines.append(json.dumps(case))
     (tmp / "corpus.jsonl").write_text("\n".join(lines) + "\n")
     result = CliRunner().invoke(main, ["load", str(tmp / "corpus.jsonl"), "--store", str(tmp / "store")])
@@ -294,6 +295,8 @@ def test_virtuoso_holds_every_graph_and_gives_each_saved_querys_rows(virtuoso, p
         res = CliRunner().invoke(main, ["query", "--name", query.stem, "--store", str(store), "--format", "json"])
         assert res.exit_code == 0, res.output
         embedded = json.loads(res.output)
+        if query.stem == "guideline-adherence":  # the corpus has every status, unrecorded steps included
+            assert {b["status"]["value"] for b in embedded["results"]["bindings"]} == {"met", "breached", "not-recorded"}
         try:
             remote = virtuoso.select(SPARQL_PREFIXES + query.read_text(encoding="utf-8"))
         except Exception as exc:  # noqa: BLE001 - SPARQLWrapper's errors carry Virtuoso's message
