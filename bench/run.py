@@ -17,13 +17,16 @@ Measures, on a deterministic synthetic corpus (bench/corpus.py):
    quads, the endpoint's memory as results grow (bench/streaming.py), superlinear queries; and the
    warm p50, the naive ratio and the load's cases/s beside those of an older commit (`--base`, a
    `git worktree` measured in the same run: bench/base.py).
+8. issue 19's figures (bench/scale_out.py): Spark local[1] against local[2] and against `dorsum load
+   --jobs 2` on 10,000 cases, and each saved query on the embedded store beside Virtuoso at each size
+   from 10,000 up (skipped, saying so, without PySpark or virtuoso-t).
 
 Usage: python bench/run.py [--sizes 1000,10000] [--full] [--jobs 1,2] [--naive 1] [--no-endpoint]
        [--base REV | --no-base] [--base-naive] [--base-load-size N] [--latency-rounds 2] [--latency-cases 200]
        [--stream-rows 10000,100000,1000000]
-       [--quick] [--out bench/RESULTS.md]
+       [--spark-cases 10000] [--no-spark] [--no-virtuoso] [--quick] [--out bench/RESULTS.md]
 (--full adds 100,000 cases; --quick: 300 cases, one naive case, written to /tmp unless --out.)
-Modules: base.py (the worktree), figures.py (latency, naive), query_profile.py, targets.py, serving.py.
+Modules: base.py (the worktree), figures.py (latency, naive), query_profile.py, targets.py, serving.py, scale_out.py (spark_bench.py, virtuoso_bench.py).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
+import scale_out  # noqa: E402
 import targets  # noqa: E402
 from base import env_for, figure, worktree  # noqa: E402
 from query_profile import profile_table, stages  # noqa: E402
@@ -182,6 +186,11 @@ def main() -> None:
     ap.add_argument("--latency-rounds", type=int, default=2, help="warm-latency rounds, alternating with the base")
     ap.add_argument("--latency-cases", type=int, default=None, help="cases a latency round (default 200)")
     ap.add_argument("--stream-rows", default=None, help="result sizes for bench/streaming.py (default 10000,100000,1000000)")
+    ap.add_argument("--spark-cases", type=int, default=None, help="cases for Spark local[1] vs local[2] (default "
+                    "10000; --quick 300)")
+    ap.add_argument("--no-spark", action="store_true", help="skip the Spark figures (bench/spark_bench.py)")
+    ap.add_argument("--no-virtuoso", action="store_true", help="skip the saved queries on Virtuoso "
+                    "(bench/virtuoso_bench.py, at each size from 10,000 up; --quick: the one size)")
     ap.add_argument("--out", default=None, help="default bench/RESULTS.md (with --quick: /tmp/dorsum-bench-quick.md)")
     args = ap.parse_args()
     q = args.quick
@@ -190,6 +199,7 @@ def main() -> None:
     args.naive = args.naive if args.naive is not None else 1
     args.latency_cases = args.latency_cases or (50 if q else 200)
     args.stream_rows = args.stream_rows or ("1000,10000" if q else "10000,100000,1000000")
+    args.spark_cases = args.spark_cases or (300 if q else 10_000)
     args.out = args.out or ("/tmp/dorsum-bench-quick.md" if q else str(ROOT / "bench" / "RESULTS.md"))
     if args.no_base:
         args.base = None
@@ -268,7 +278,7 @@ def main() -> None:
               + (f" (loaded {ceiling['loaded_quads']} quads)" if ceiling.get("loaded_quads") is not None else ""))
         queries = targets.analytics_times(largest)
         print(f"saved analytics queries, one client, {sizes[-1]} cases: " + ", ".join(f"{n} {s:.2f}s" for n, s, _ in queries))
-        lines += ["", f"## Saved analytics queries, one client, store of {sizes[-1]} cases (in process: no process start)\n",
+        lines += ["", f"## Saved analytics queries, one client, store of {sizes[-1]} cases (in process: no process start; median of 3 runs, the first included)\n",
                   "| query | seconds | rows |", "|---|---|---|"] + [f"| {n} | {s:.2f} | {k} |" for n, s, k in queries]
         ep = None
         if not args.no_endpoint:
@@ -303,6 +313,17 @@ def main() -> None:
         rows = targets.block(n=sizes[-1], queries=queries, endpoint=ep, quads=quads,
                              ceiling={"load": cmp_load, "ceiling": ceiling}, stream=stream, flagged=flagged,
                              sizes=prof_sizes, base=base_rows)
+        scale_md = []
+        if not args.no_spark:
+            md_part, more = scale_out.spark_section(args.spark_cases)
+            scale_md += md_part
+            rows += more
+        if not args.no_virtuoso:
+            stores = [(r["n"], r["store"]) for r in loads if r["n"] >= 10_000 or q]
+            md_part, more = scale_out.virtuoso_section(stores)
+            scale_md += md_part
+            rows += more
+        lines += scale_md
         if args.naive:
             rows.append(("naive pipeline: its conclusions equal dorsum's", f"{head['naive']['same']} on {args.naive} "
                          f"cases {head['naive']['diffs'] or ''}".strip(), f"{old['naive']['same']} at base" if old else "",
