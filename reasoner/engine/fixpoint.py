@@ -21,6 +21,7 @@ from rdflib.namespace import RDF, RDFS
 from ..errors import DorsumError
 from ..kb.knowledge_base import KnowledgeBase
 from ..namespaces import DORSUM, KB_GRAPH, SPARQL_PREFIXES
+from ..runtime.cache import ENVIRONMENT
 from ..runtime.runtime import Runtime
 from ..terms import Terms, ox_triples, rdflib_triples, to_ox, to_rdflib
 from .owl_compile import compile_defined_classes
@@ -83,8 +84,9 @@ def engine_queries(kb: KnowledgeBase) -> list[Query]:
     return out
 
 
-def analyse(q: Query, cache_dir=None) -> tuple:
-    """query_analysis of one engine query, as the engine reads it (cached on disk)."""
+def analyse(q: Query, cache_dir=ENVIRONMENT) -> tuple:
+    """query_analysis of one engine query, as the engine reads it (cached on disk: in the directory
+    the environment names unless `cache_dir` says another, None for no cache)."""
     return query_analysis(q.text, STATIC_GRAPHS, KB_GRAPH, cache_dir)
 
 

@@ -3,17 +3,19 @@
 A rule names its pathway in its header (`# pathway: <slug>`); its WHERE clause must then hold the
 triple pattern `?case dorsum:entersPathway <that pathway>` (anywhere in the parsed query, a
 subquery included), unless the rule is the pathway's entry rule, which constructs that triple.
-The decision is made on rdflib's algebra of the query, never on its text. The engine knows no
+The decision is made on rdflib's algebra of the query, never on its text (the algebra's facts
+are cached on disk, keyed by the text). The engine knows no
 pathway: it only checks that the header and the query agree.
 """
 
 from __future__ import annotations
 
-from rdflib import URIRef, Variable
+from rdflib import Variable
 from rdflib.term import Identifier
 from rdflib.plugins.sparql import prepareQuery
 
 from ..namespaces import DORSUM, SPARQL_PREFIXES
+from ..runtime.cache import cached_json
 
 ENTERS = DORSUM.entersPathway
 
@@ -32,6 +34,28 @@ def _triples(node, out: set) -> set:
     return out
 
 
+GUARD_VERSION = "pathway-guard-v1"
+
+
+def _pathway_triples(text: str) -> dict:
+    """The pathways the query's WHERE clause requires of a variable (?x dorsum:entersPathway <p>)
+    and those its template constructs, from rdflib's algebra; {"error": message} when rdflib
+    cannot read it. rdflib's parser takes ~60 ms a rule: cached on disk by the query's text."""
+    from importlib.metadata import version
+
+    def compute():
+        try:
+            query = prepareQuery(SPARQL_PREFIXES + text)
+        except Exception as exc:  # noqa: BLE001 - reported by the guard: why it is unknown
+            return {"error": str(exc)}
+        where = _triples(query.algebra.get("p"), set())
+        template = _triples(query.algebra.get("template"), set())
+        return {"required": sorted({str(o) for s, p, o in where if p == ENTERS and isinstance(s, Variable)}),
+                "constructed": sorted({str(o) for s, p, o in template if p == ENTERS})}
+
+    return cached_json("guard", "\0".join([GUARD_VERSION, version("rdflib"), SPARQL_PREFIXES, text]), compute)
+
+
 def guard_problems(rules) -> list[tuple[str, str, str]]:
     """(severity, rule file, message) for each rule whose pathway header its query does not honour."""
     problems = []
@@ -41,17 +65,11 @@ def guard_problems(rules) -> list[tuple[str, str, str]]:
         if rule.pathway is None:
             problems.append(("INFO", rule.relpath, "belongs to no care pathway (a case-level policy rule)"))
             continue
-        pathway = URIRef(rule.pathway)
-        try:
-            query = prepareQuery(SPARQL_PREFIXES + rule.text)
-        except Exception as exc:  # a syntax error is reported by the load; say why the guard is unknown
-            problems.append(("ERROR", rule.relpath, f"cannot read the query to check its pathway: {exc}"))
+        found = _pathway_triples(rule.text)
+        if "error" in found:  # a syntax error is reported by the load; say why the guard is unknown
+            problems.append(("ERROR", rule.relpath, f"cannot read the query to check its pathway: {found['error']}"))
             continue
-        where = _triples(query.algebra.get("p"), set())
-        template = _triples(query.algebra.get("template"), set())
-        guarded = any(p == ENTERS and o == pathway and isinstance(s, Variable) for s, p, o in where)
-        enters = any(p == ENTERS and o == pathway for s, p, o in template)
-        if not (guarded or enters):
+        if rule.pathway not in found["required"] and rule.pathway not in found["constructed"]:
             problems.append(("ERROR", rule.relpath, f"its header puts it in {rule.pathway} but its WHERE clause "
                              f"never requires ?case dorsum:entersPathway <{rule.pathway}>: it could fire on a "
                              "case outside its pathway"))
