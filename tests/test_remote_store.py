@@ -201,9 +201,13 @@ def test_a_redirect_is_followed_only_to_the_same_origin_keeping_the_put(scripted
 
 def test_load_writes_to_the_other_store_and_refuses_neither_target(scripted, tmp_path):
     server = scripted()
-    result = CliRunner().invoke(main, ["load", str(VIGNETTES[0]), str(VIGNETTES[1]), "--to", server.url])
+    run = tmp_path / "run.json"
+    result = CliRunner().invoke(main, ["load", str(VIGNETTES[0]), str(VIGNETTES[1]), "--to", server.url,
+                                       "--manifest", str(run)])
     assert result.exit_code == 0, result.output
     assert "loaded 2 cases" in result.output and "wrote 3 graphs" in result.output
+    output = json.loads(run.read_text())["output"]  # the manifest names where the graphs went, not a gone temp store
+    assert output["store"] is None and output["to"] == server.url
     assert CliRunner().invoke(main, ["load", str(VIGNETTES[0])]).exit_code == 2
     both = scripted()
     result = CliRunner().invoke(main, ["load", str(VIGNETTES[2]), "--store", str(tmp_path / "s"), "--to", both.url])

@@ -86,7 +86,8 @@ def _load(inputs, store_path, to_url, chunk, manifest, shacl_engine, jobs, kb_ro
     click.echo(f"loaded {counts.total} cases into {where}: {counts.classified} classified, {counts.invalid} invalid, "
                f"{counts.rate():.1f} cases/s")
     if manifest:
-        write_run_manifest(manifest, clf.kb, inputs, chunk, store_path, counts.cases)
+        kept = store_path if where == store_path else None  # a temporary store is gone when the command ends
+        write_run_manifest(manifest, clf.kb, inputs, chunk, kept, counts.cases, to_url)
     pushed = 0 if not to_url else _push(store_path, to_url, counts.cases)
     sys.exit(1 if counts.invalid or pushed else 0)
 

@@ -90,15 +90,18 @@ def _classified_chunks(clf, inputs: Iterable, chunk: int, records: bool) -> Iter
         yield [stored_case(r, graph_record(r) if records else None) for r in results]
 
 
-def write_run_manifest(manifest, kb, inputs, chunk: int, store_path, cases: dict) -> None:
+def write_run_manifest(manifest, kb, inputs, chunk: int, store_path, cases: dict, to_url: str | None = None) -> None:
     """The run manifest of a load (LoadCounts.cases kept with `records`): what `dorsum verify`
-    re-runs and compares."""
+    re-runs and compares. output.store: the store written (null when `--to` alone used a temporary
+    one); output.to: the SPARQL store the graphs were sent to (`--to`), if any."""
     from pathlib import Path
 
     from ..repro.run_manifest import RunRecord, load_output, write
 
-    write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases,
-                                    output={**load_output(kb, cases), "store": str(store_path)}), kb)
+    output = {**load_output(kb, cases), "store": None if store_path is None else str(store_path)}
+    if to_url:
+        output["to"] = to_url
+    write(Path(manifest), RunRecord("load", {"chunk": chunk}, [Path(p) for p in inputs], cases=cases, output=output), kb)
 
 
 def load_digest(clf, inputs, options: dict) -> tuple[str, None, dict]:
