@@ -3,14 +3,15 @@
 arrives, while the resident memory (RSS) of the server process and of all its children (the query
 workers) is sampled every 20 ms. Each row: N, the bytes and seconds of the answer, the server's RSS
 at rest before it (baseline: after a small warm-up query, so the workers are loaded) and its peak
-during it (server + workers, and each part), and the same answer serialised by pyoxigraph in a
+during it (server + workers, and each part; and their private memory, without the file-backed
+pages of the store the kernel maps for them), and the same answer serialised by pyoxigraph in a
 process of its own (Store.read_only, QuerySolutions.serialize to a counting sink) as the
 comparison: its seconds and peak RSS.
 
 The store needs more than max(sizes) quads (a 10k-case store of bench/corpus.py has ~2.1M).
 
     python bench/streaming.py --store DIR [--sizes 10000,100000,1000000] [--format json]
-        [--root CHECKOUT] [--serve-option=--max-results=2000000 ...]
+        [--root CHECKOUT] [--serve-option=--max-results=2000000 ...] [--warm]
 
 --root serves with another checkout's `reasoner` (e.g. a `git worktree` of an older commit, to
 measure before/after); --serve-option passes options to `dorsum serve` (as --max-results, which
@@ -52,23 +53,26 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def _rss(pid: int) -> int:
+def _rss(pid: int, private: bool = False) -> int:
+    """Resident bytes of `pid`; private: without the file-backed and shared pages (statm's resident
+    minus shared: the process's own memory, not the store's files the kernel maps for it)."""
     try:
         with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * PAGE
+            fields = fh.read().split()
+        return (int(fields[1]) - (int(fields[2]) if private else 0)) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
 
 
-def tree_rss(pid: int) -> tuple[int, int]:
-    """(RSS of `pid`, RSS of all its descendants), bytes."""
+def tree_rss(pid: int, private: bool = False) -> tuple[int, int]:
+    """(RSS of `pid`, RSS of all its descendants), bytes (private: see _rss)."""
     kids = _children()
     todo, below = list(kids.get(pid, [])), 0
     while todo:
         p = todo.pop()
-        below += _rss(p)
+        below += _rss(p, private)
         todo += kids.get(p, [])
-    return _rss(pid), below
+    return _rss(pid, private), below
 
 
 class Sampler:
@@ -76,7 +80,7 @@ class Sampler:
 
     def __init__(self, pid: int, every: float = 0.02):
         self.pid, self.every = pid, every
-        self.peak_total = self.peak_server = self.peak_workers = 0
+        self.peak_total = self.peak_server = self.peak_workers = self.peak_private = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -86,6 +90,7 @@ class Sampler:
             server, workers = tree_rss(self.pid)
             self.peak_total = max(self.peak_total, server + workers)
             self.peak_server, self.peak_workers = max(self.peak_server, server), max(self.peak_workers, workers)
+            self.peak_private = max(self.peak_private, sum(tree_rss(self.pid, private=True)))
             if self._stop.wait(self.every):
                 return
 
@@ -153,16 +158,19 @@ def in_process(store_dir: Path, n: int, fmt: str) -> dict:
 
 
 def measure_streaming(store_dir, sizes=(10_000, 100_000, 1_000_000), fmt: str = "json", serve_options=(),
-                      root: Path = ROOT, compare: bool = True) -> list[dict]:
+                      root: Path = ROOT, compare: bool = True, warm: bool = False) -> list[dict]:
     """For each N in `sizes`: a dict with rows, status, bytes, seconds, baseline_rss_mib and
-    peak_rss_mib (server + workers), peak_server_rss_mib, peak_workers_rss_mib, and (compare) the
-    in-process pyoxigraph figures inproc_seconds, inproc_bytes, inproc_peak_rss_mib."""
+    peak_rss_mib (server + workers), peak_server_rss_mib, peak_workers_rss_mib, peak_private_mib
+    (server + workers without file-backed and shared pages), and (compare) the in-process
+    pyoxigraph figures inproc_seconds, inproc_bytes, inproc_peak_rss_mib. warm: each answer is
+    asked once before it is measured, so the store's pages and files it reads are already open
+    (what is left growing with N is what the answer itself holds)."""
     store_dir = Path(store_dir)
     out = []
     proc, base = _serve(store_dir, tuple(serve_options), Path(root))
     try:
         for n in sizes:
-            _ask(base, 100, fmt)  # warm-up: the workers are loaded and have opened the snapshot
+            _ask(base, n if warm else 100, fmt)  # warm-up: the workers are loaded and have opened the snapshot
             time.sleep(0.5)
             rest = sum(tree_rss(proc.pid))
             sampler = Sampler(proc.pid)
@@ -171,7 +179,8 @@ def measure_streaming(store_dir, sizes=(10_000, 100_000, 1_000_000), fmt: str = 
             out.append({"rows": n, "status": status, "bytes": size, "seconds": round(seconds, 2),
                         "baseline_rss_mib": _mib(rest), "peak_rss_mib": _mib(sampler.peak_total),
                         "peak_server_rss_mib": _mib(sampler.peak_server),
-                        "peak_workers_rss_mib": _mib(sampler.peak_workers)})
+                        "peak_workers_rss_mib": _mib(sampler.peak_workers),
+                        "peak_private_mib": _mib(sampler.peak_private)})
     finally:
         proc.terminate()
         try:
@@ -187,7 +196,7 @@ def measure_streaming(store_dir, sizes=(10_000, 100_000, 1_000_000), fmt: str = 
 
 COLUMNS = [("rows", "rows"), ("status", "status"), ("bytes", "bytes"), ("seconds", "s"),
            ("baseline_rss_mib", "rest MiB"), ("peak_rss_mib", "peak MiB"), ("peak_server_rss_mib", "server MiB"),
-           ("peak_workers_rss_mib", "workers MiB"), ("inproc_seconds", "pyox s"), ("inproc_peak_rss_mib", "pyox MiB")]
+           ("peak_workers_rss_mib", "workers MiB"), ("peak_private_mib", "private MiB"), ("inproc_seconds", "pyox s"), ("inproc_peak_rss_mib", "pyox MiB")]
 
 
 def table(rows: list[dict]) -> str:
@@ -205,10 +214,11 @@ def main(argv=None) -> None:
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose reasoner serves")
     ap.add_argument("--serve-option", action="append", default=[], help="an option for dorsum serve (repeatable)")
     ap.add_argument("--no-compare", action="store_true", help="skip the in-process pyoxigraph figures")
+    ap.add_argument("--warm", action="store_true", help="ask each answer once before measuring it")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     options = [part for opt in args.serve_option for part in opt.split("=", 1)]
-    print(table(measure_streaming(args.store, sizes, args.format, options, args.root, not args.no_compare)))
+    print(table(measure_streaming(args.store, sizes, args.format, options, args.root, not args.no_compare, args.warm)))
 
 
 if __name__ == "__main__":
