@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 LOCK    = requirements.lock
 
-.PHONY: help install java web browser virtuoso demo test check docs bench clean lock release
+.PHONY: help install java web browser virtuoso graphviz demo test check docs bench clean lock release
 
 help:            ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -59,7 +59,7 @@ demo: install    ## classify the bundled example cases, print a report for each,
 	$(BIN)/dorsum load examples/ --store build/demo-store
 	@echo "The workbench: $(BIN)/dorsum serve --store build/demo-store, then open http://127.0.0.1:7878/ (offline; also /editor, /rules.html, /docs)"
 
-test: install browser virtuoso  ## run the test suite
+test: install browser virtuoso graphviz  ## run the test suite
 	$(BIN)/dorsum --version
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
@@ -68,11 +68,13 @@ check: install   ## reason over, validate and QA the knowledge base; rule test m
 	$(BIN)/dorsum test-rules
 	$(BIN)/dorsum coverage
 
-docs: install    ## generate the ontology reference, rule catalogue and pathway diagram into build/docs
+graphviz:        ## install Debian's Graphviz (dot renders the pathway diagrams of make docs; a test lays them out) when there is none
 	@command -v dot >/dev/null 2>&1 || { \
 	  echo "dot not found: installing graphviz (renders pathway.svg)"; \
 	  (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || \
-	  echo "WARNING: could not install Graphviz; build/docs gets pathway.dot but no pathway.svg"; }
+	  echo "WARNING: could not install Graphviz; build/docs gets the .dot files but no .svg, and the layout test is skipped"; }
+
+docs: install graphviz  ## generate the ontology reference, rule catalogue and pathway diagram into build/docs
 	$(BIN)/dorsum docs --out build/docs
 
 release: check   ## cut a release: make release VERSION=x.y.z (after make check): versions, CHANGELOG.md with the behaviour diff, commit, tag
