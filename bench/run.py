@@ -203,6 +203,10 @@ def main() -> None:
     args.out = args.out or ("/tmp/dorsum-bench-quick.md" if q else str(ROOT / "bench" / "RESULTS.md"))
     if args.no_base:
         args.base = None
+    elif subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}"], cwd=ROOT,
+                        capture_output=True).returncode != 0:  # say so now, not after an hour of loads
+        ap.error(f"--base {args.base}: no such commit or tag in this clone (a clone of main alone has no tags: "
+                 "fetch them, pass --base COMMIT, e.g. the commit `git log --grep 'Release 0.2.0'` shows, or --no-base)")
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.full and 100_000 not in sizes:
         sizes.append(100_000)
