@@ -32,7 +32,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import free_port  # noqa: E402 - bench/serving.py
+from serving import start_server, stop_server  # noqa: E402 - bench/serving.py
 
 QUERY = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT %d"
 ACCEPT = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
@@ -104,22 +104,6 @@ def _mib(n: int) -> float:
     return round(n / 2 ** 20, 1)
 
 
-def _serve(store: Path, options, root: Path):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             "--timeout", "600", *options], cwd=root, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("dorsum serve did not start")
-
-
 def _ask(base: str, n: int, fmt: str) -> tuple[int, int, float]:
     """(status, bytes, seconds) of the answer for N rows, read as it arrives."""
     size, start = 0, time.perf_counter()
@@ -168,7 +152,7 @@ def measure_streaming(store_dir, sizes=(10_000, 100_000, 1_000_000), fmt: str = 
     answer itself holds."""
     store_dir = Path(store_dir)
     out = []
-    proc, base = _serve(store_dir, tuple(serve_options), Path(root))
+    proc, base = start_server(store_dir, "--timeout", "600", *serve_options, root=Path(root))
     try:
         if warm:  # the largest answer once: the workers' store cache holds what the answers read
             _ask(base, max(sizes), fmt)
@@ -185,12 +169,7 @@ def measure_streaming(store_dir, sizes=(10_000, 100_000, 1_000_000), fmt: str = 
                         "peak_workers_rss_mib": _mib(sampler.peak_workers),
                         "peak_private_mib": _mib(sampler.peak_private)})
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
     if compare:  # after the server has let the store go
         for row in out:
             row.update(in_process(store_dir, row["rows"], fmt))
