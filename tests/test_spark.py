@@ -147,6 +147,10 @@ def test_dorsum_spark_writes_partitioned_parquet_and_a_manifest(spark, tmp_path)
     assert all(doc["output"]["files"][f]["sha256"] == sha256_file(out / f) for f in written)
     assert doc["output"]["rows"] == len(rows) and doc["output"]["invalid"] == 2
 
+    checked = CliRunner().invoke(main, ["verify", str(manifest)])  # refused, saying how to check such a run
+    assert checked.exit_code == 2 and "only 'classify' and 'load' runs can be re-run" in checked.output
+    assert "result_sha256" in checked.output
+
     again = CliRunner().invoke(main, args)  # --out exists: refused, nothing overwritten
     assert again.exit_code == 2 and "already exists" in again.output
     bad = CliRunner().invoke(main, [*args[:3], str(tmp_path / "other"), "--partition-by", "actions"])

@@ -224,7 +224,10 @@ def structure_problem(doc: dict) -> str | None:
         if not isinstance(value, types) or isinstance(value, bool):
             return f"key {key!r} should be {_kind(types)}, not {type(value).__name__}"
     if doc["command"] not in ("classify", "load"):
-        return f"key 'command' is {doc['command'][:40]!r}; only 'classify' and 'load' runs can be re-run"
+        return (f"key 'command' is {doc['command'][:40]!r}; only 'classify' and 'load' runs can be re-run"
+                + ("; Spark names its Parquet files per job, so a `dorsum spark` run cannot match byte for byte: re-run "
+                   "it on the same inputs and compare each row's result_sha256 with the recorded run's"
+                   if doc["command"] == "spark" else ""))
     if doc["command"] == "classify" and not isinstance(doc["options"].get("format"), str):
         return "key 'options.format' should be a string"
     if doc["command"] == "load" and "chunk" in doc["options"] and (
