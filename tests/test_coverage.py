@@ -45,9 +45,10 @@ def two_gaps(tmp_path_factory):
     """One copy of the knowledge base with two independent gaps (a rule no test exercises, a
     recommendation no rule implements) and one `dorsum coverage` over it: each run loads the
     edited knowledge base (its OWL RL closure) and classifies every manifest test case, so the two
-    tests share it, each asserting its own gap line (a copy has no tests/, so its hazards' tests are
-    gaps too: the exit status alone never told these gaps apart, before or now)."""
+    tests share it, each asserting its own gap line. The copy gets tests/ too (the hazard log names
+    pytest tests there), so these two are its only gaps and the exit status is theirs."""
     kb_copy = copy_kb(tmp_path_factory.mktemp("gaps") / "kb")
+    shutil.copytree(ROOT / "tests", kb_copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     (kb_copy / "queries" / "rules" / "never-fires.rq").write_text(NEVER_FIRES)
     with open(kb_copy / "ontology" / "statements.ttl", "a") as fh:
         fh.write(UNIMPLEMENTED)
@@ -56,11 +57,11 @@ def two_gaps(tmp_path_factory):
 
 def test_rule_without_test_is_a_gap(two_gaps):
     res = two_gaps
-    assert res.exit_code == 1
+    assert res.exit_code == 1 and "FAILED: 2 gap(s)" in res.output, res.output[-2000:]
     assert "GAP rule exercised by no test case: https://w3id.org/dorsum/rule/never-fires" in res.output
 
 
 def test_recommendation_without_rule_is_a_gap(two_gaps):
     res = two_gaps
-    assert res.exit_code == 1
+    assert res.exit_code == 1 and "FAILED: 2 gap(s)" in res.output, res.output[-2000:]
     assert "GAP recommendation with no active rule: https://w3id.org/dorsum/stmt-test-unimplemented" in res.output
