@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,27 +42,33 @@ def server(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def serving(store, *options):
-    """`dorsum serve --store STORE OPTIONS...` on a free loopback port, once /health answers: its base URL."""
+def serving(store, *options, wait: float = 90.0):
+    """`dorsum serve --store STORE OPTIONS...` on a free loopback port, once /health answers: its base URL.
+    Its output goes to a file (a pipe nobody reads would stall a server that logs every request); a
+    server that exits or does not answer within `wait` seconds fails the test with that output."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port", str(port),
-                             *options], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store), "--port",
+                                 str(port), *options], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
         try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + proc.stdout.read().decode()[-2000:])
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+            deadline = time.monotonic() + wait
+            while proc.poll() is None and time.monotonic() < deadline:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(base + "/health", timeout=1).status_code == 200:
+                        break
+                time.sleep(0.2)
+            else:
+                log.seek(0)
+                pytest.fail("dorsum serve did not start: " + log.read().decode("utf-8", "replace")[-2000:], pytrace=False)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def expected_levels():

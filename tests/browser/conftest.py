@@ -14,19 +14,17 @@ DORSUM_REQUIRE_BROWSER=1 (CI): then they fail.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
+
+from test_server import serving  # tests/test_server.py: one way the tests start dorsum serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -53,12 +51,6 @@ def unavailable(why: str):
     pytest.skip(why)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server():
     """`dorsum serve` on a free loopback port over a temporary store of a few cases: its base URL."""
@@ -67,34 +59,8 @@ def live_server():
         load = subprocess.run([sys.executable, "-m", "reasoner.cli", "load", *map(str, CASES), "--store", str(store)],
                               cwd=ROOT, capture_output=True, text=True)
         assert load.returncode == 0, load.stdout + load.stderr
-        port = free_port()
-        log = open(Path(tmp) / "serve.log", "w+b")
-        proc = subprocess.Popen([sys.executable, "-m", "reasoner.cli", "serve", "--store", str(store),
-                                 "--port", str(port), "--workers", "1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_health(base, proc, log)
+        with serving(store, "--workers", "1") as base:
             yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
-
-
-def wait_for_health(base: str, proc: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    log.seek(0)
-    pytest.fail("dorsum serve did not start: " + log.read().decode("utf-8", "replace")[-2000:], pytrace=False)
 
 
 @pytest.fixture(scope="session")
