@@ -47,8 +47,7 @@ def virtuoso_section(stores: list[tuple[int, str]]) -> tuple[list[str], list[tup
 
     md, rows = [], []
     for n, store in stores:
-        buffers = max(20000, min(n * 2, 400000))  # 8 kB pages: 160 MB .. 3.2 GB
-        got = virtuoso_bench.side_by_side(store, via="bulk", buffers=buffers)
+        got = virtuoso_bench.side_by_side(store, via="bulk", buffers=virtuoso_bench.buffers_for(n))
         table = virtuoso_bench.table(got)
         print(f"saved queries, embedded store and Virtuoso, {n} cases:\n{table}")
         md += ["", f"## Saved queries on the embedded store and on Virtuoso {virtuoso_bench.virtuoso_version()}, "

@@ -53,26 +53,33 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def _rss(pid: int, private: bool = False) -> int:
-    """Resident bytes of `pid`; private: without the file-backed and shared pages (statm's resident
-    minus shared: the process's own memory, not the store's files the kernel maps for it)."""
+def _statm(pid: int) -> tuple[int, int]:
+    """(resident bytes, private bytes) of `pid`; private: without the file-backed and shared pages
+    (statm's resident minus shared: the process's own memory, not the store's files the kernel maps
+    for it)."""
     try:
         with open(f"/proc/{pid}/statm") as fh:
             fields = fh.read().split()
-        return (int(fields[1]) - (int(fields[2]) if private else 0)) * PAGE
+        return int(fields[1]) * PAGE, (int(fields[1]) - int(fields[2])) * PAGE
     except (OSError, IndexError, ValueError):
-        return 0
+        return 0, 0
 
 
-def tree_rss(pid: int, private: bool = False) -> tuple[int, int]:
-    """(RSS of `pid`, RSS of all its descendants), bytes (private: see _rss)."""
+def _descendants(pid: int) -> list[int]:
     kids = _children()
-    todo, below = list(kids.get(pid, [])), 0
+    todo, out = list(kids.get(pid, [])), []
     while todo:
         p = todo.pop()
-        below += _rss(p, private)
+        out.append(p)
         todo += kids.get(p, [])
-    return _rss(pid, private), below
+    return out
+
+
+def tree_memory(pid: int) -> tuple[int, int, int]:
+    """(RSS of `pid`, RSS of all its descendants, private memory of them all), bytes: one walk."""
+    server, server_private = _statm(pid)
+    below = [_statm(p) for p in _descendants(pid)]
+    return server, sum(r for r, _ in below), server_private + sum(v for _, v in below)
 
 
 class Sampler:
@@ -87,10 +94,10 @@ class Sampler:
 
     def _run(self):
         while True:
-            server, workers = tree_rss(self.pid)
+            server, workers, private = tree_memory(self.pid)
             self.peak_total = max(self.peak_total, server + workers)
             self.peak_server, self.peak_workers = max(self.peak_server, server), max(self.peak_workers, workers)
-            self.peak_private = max(self.peak_private, sum(tree_rss(self.pid, private=True)))
+            self.peak_private = max(self.peak_private, private)
             if self._stop.wait(self.every):
                 return
 
@@ -159,7 +166,7 @@ def measure_streaming(store_dir, sizes=(10_000, 100_000, 1_000_000), fmt: str = 
         for n in sizes:
             _ask(base, 100, fmt)  # warm-up: the workers are loaded and have opened the snapshot
             time.sleep(0.5)
-            rest = sum(tree_rss(proc.pid))
+            rest = sum(tree_memory(proc.pid)[:2])
             sampler = Sampler(proc.pid)
             status, size, seconds = _ask(base, n, fmt)
             sampler.stop()

@@ -101,6 +101,11 @@ def side_by_side(store_dir, via: str = "bulk", repeat: int = 3, queries: Path | 
         return compare_queries(store_dir, server.sparql, repeat, queries=queries)
 
 
+def buffers_for(cases: int) -> int:
+    """Virtuoso's page cache for a store of `cases` (8 kB pages: 160 MB .. 3.2 GB)."""
+    return max(20000, min(cases * 2, 400000))
+
+
 def build_store(n: int, tmp: Path, jobs: int) -> Path:
     src, store = tmp / f"corpus-{n}.jsonl", tmp / "store"
     corpus.write(src, n)
@@ -155,8 +160,7 @@ def main() -> None:
     via = args.via if args.via != "auto" else ("push" if args.cases <= PUSH_UP_TO else "bulk")
     with tempfile.TemporaryDirectory(prefix="dorsum-vbench-") as tmp:
         store = build_store(args.cases, Path(tmp), args.jobs)
-        buffers = max(20000, min(args.cases * 2, 400000))  # 8 kB pages: 160 MB .. 3.2 GB
-        with Virtuoso(buffers=buffers) as server:
+        with Virtuoso(buffers=buffers_for(args.cases)) as server:
             print(write_into(server, store, via), flush=True)
             rows = compare_queries(store, server.sparql, args.repeat, queries=args.queries)
     print(f"\n{args.cases} cases, best of {args.repeat}, Virtuoso {virtuoso_version()}, {os.cpu_count()} CPUs")
