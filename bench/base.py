@@ -27,11 +27,19 @@ def env_for(root: Path) -> dict:
     return env
 
 
+def commit_of(rev: str) -> str | None:
+    """The commit `rev` names in this clone, or None (a clone of main alone has no tags)."""
+    run = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=ROOT,
+                         capture_output=True, text=True)
+    return run.stdout.strip() if run.returncode == 0 else None
+
+
 @contextmanager
 def worktree(rev: str):
     """Yield (path, commit) of a detached worktree of `rev`; removed afterwards."""
-    commit = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.strip()
+    commit = commit_of(rev)
+    if commit is None:
+        raise ValueError(f"{rev}: no such commit or tag in this clone")
     parent = Path(tempfile.mkdtemp(prefix="dorsum-bench-base-"))
     path = parent / "tree"
     subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(path), commit], cwd=ROOT, check=True,

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 import scale_out  # noqa: E402
 import targets  # noqa: E402
-from base import env_for, figure, worktree  # noqa: E402
+from base import commit_of, env_for, figure, worktree  # noqa: E402
 from query_profile import profile_table, stages  # noqa: E402
 from serving import running_server  # noqa: E402
 
@@ -203,8 +203,7 @@ def main() -> None:
     args.out = args.out or ("/tmp/dorsum-bench-quick.md" if q else str(ROOT / "bench" / "RESULTS.md"))
     if args.no_base:
         args.base = None
-    elif subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{args.base}^{{commit}}"], cwd=ROOT,
-                        capture_output=True).returncode != 0:  # say so now, not after an hour of loads
+    elif commit_of(args.base) is None:  # say so now, not after an hour of loads
         ap.error(f"--base {args.base}: no such commit or tag in this clone (a clone of main alone has no tags: "
                  "fetch them, pass --base COMMIT, e.g. the commit `git log --grep 'Release 0.2.0'` shows, or --no-base)")
     sizes = [int(x) for x in args.sizes.split(",") if x]
